@@ -1,0 +1,1 @@
+"""keras_on_jax: the Keras API on JAX."""

@@ -1,0 +1,16 @@
+"""The core every other part stands on: config, Variable, scopes, dtypes, seeds."""
+
+from keras_on_jax.backend import config, dtype_policies, dtypes, naming, scopes
+from keras_on_jax.backend.config import (
+    backend,
+    epsilon,
+    floatx,
+    image_data_format,
+    set_epsilon,
+    set_floatx,
+    set_image_data_format,
+)
+from keras_on_jax.backend.dtypes import standardize_dtype
+from keras_on_jax.backend.random import SeedGenerator
+from keras_on_jax.backend.scopes import StatelessScope
+from keras_on_jax.backend.variables import Variable, convert_to_tensor, is_variable

@@ -1,0 +1,121 @@
+"""Thread-local scopes that let Keras-style stateful code run inside pure JAX functions.
+
+`StatelessScope` maps Variables to substitute values: inside it, reading a Variable gives
+the substitute (a tracer under `jax.jit`), and `assign` records the new value in the scope
+instead of mutating the Variable. This is how one compiled step runs ordinary Keras layer,
+metric and optimizer code over a pytree of state.
+"""
+
+from __future__ import annotations
+
+import threading
+
+_LOCAL = threading.local()
+
+
+def _stack(name):
+    stack = getattr(_LOCAL, name, None)
+    if stack is None:
+        stack = []
+        setattr(_LOCAL, name, stack)
+    return stack
+
+
+class StatelessScope:
+    """Substitute values for Variables; collect assignments instead of mutating.
+
+    Args:
+        state_mapping: iterable of `(variable, value)` pairs.
+        collect_losses: when True, `add_loss` calls inside the scope are collected in
+            `self.losses` (used by the compiled step).
+    """
+
+    def __init__(self, state_mapping=(), collect_losses=False):
+        self._values = {}
+        for variable, value in state_mapping:
+            self._values[id(variable)] = value
+        self._variables = {}
+        self.collect_losses = collect_losses
+        self.losses = []
+
+    def get_current_value(self, variable):
+        return self._values.get(id(variable))
+
+    def add_update(self, variable, value):
+        self._values[id(variable)] = value
+        self._variables[id(variable)] = variable
+
+    def updated_variables(self):
+        return list(self._variables.values())
+
+    def __enter__(self):
+        _stack("stateless").append(self)
+        return self
+
+    def __exit__(self, *exc):
+        _stack("stateless").pop()
+        return False
+
+
+def get_stateless_scope() -> StatelessScope | None:
+    stack = _stack("stateless")
+    return stack[-1] if stack else None
+
+
+def in_stateless_scope() -> bool:
+    return bool(_stack("stateless"))
+
+
+class AutocastScope:
+    """Inside it, floating-point Variables with `autocast=True` read as `dtype`."""
+
+    def __init__(self, dtype):
+        self.dtype = dtype
+
+    def __enter__(self):
+        _stack("autocast").append(self)
+        return self
+
+    def __exit__(self, *exc):
+        _stack("autocast").pop()
+        return False
+
+
+def get_autocast_scope() -> AutocastScope | None:
+    stack = _stack("autocast")
+    return stack[-1] if stack else None
+
+
+class NameScope:
+    """A name scope: variables created inside get `"<scope>/<name>"` paths."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __enter__(self):
+        _stack("names").append(self.name)
+        return self
+
+    def __exit__(self, *exc):
+        _stack("names").pop()
+        return False
+
+
+def current_path() -> str:
+    return "/".join(_stack("names"))
+
+
+class SymbolicScope:
+    """Active while a layer is called on KerasTensors to infer output specs."""
+
+    def __enter__(self):
+        _stack("symbolic").append(self)
+        return self
+
+    def __exit__(self, *exc):
+        _stack("symbolic").pop()
+        return False
+
+
+def in_symbolic_scope() -> bool:
+    return bool(_stack("symbolic"))
