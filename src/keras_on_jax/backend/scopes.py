@@ -37,9 +37,13 @@ class StatelessScope:
         self._variables = {}
         self.collect_losses = collect_losses
         self.losses = []
+        self._parent = None
 
     def get_current_value(self, variable):
-        return self._values.get(id(variable))
+        value = self._values.get(id(variable))
+        if value is None and self._parent is not None:
+            return self._parent.get_current_value(variable)
+        return value
 
     def add_update(self, variable, value):
         self._values[id(variable)] = value
@@ -49,7 +53,9 @@ class StatelessScope:
         return list(self._variables.values())
 
     def __enter__(self):
-        _stack("stateless").append(self)
+        stack = _stack("stateless")
+        self._parent = stack[-1] if stack else None
+        stack.append(self)
         return self
 
     def __exit__(self, *exc):

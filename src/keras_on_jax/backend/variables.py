@@ -66,7 +66,9 @@ class Variable(nnx.Variable):
         if callable(initializer):
             shape = _standardize_shape(shape)
             dtype = dtypes.standardize_dtype(dtype)
-            value = initializer(shape, dtype=dtype)
+            # Concrete even when a layer is first built while tracing (symbolic calls).
+            with jax.ensure_compile_time_eval():
+                value = initializer(shape, dtype=dtype)
         else:
             if dtype is None and hasattr(initializer, "dtype"):
                 dtype = dtypes.standardize_dtype(initializer.dtype)
@@ -82,9 +84,6 @@ class Variable(nnx.Variable):
         if path is None:
             prefix = scopes.current_path()
             path = f"{prefix}/{name}" if prefix else name
-        if scopes.in_stateless_scope() or isinstance(value, jax.core.Tracer):
-            # Created while tracing: keep a concrete placeholder, the scope holds the value.
-            pass
         super().__init__(
             value,
             keras_name=name,

@@ -1,0 +1,41 @@
+"""keras.config: global settings (keras.json values, dtype policy, determinism)."""
+
+from keras_on_jax.backend.config import backend as backend
+from keras_on_jax.backend.config import epsilon as epsilon
+from keras_on_jax.backend.config import floatx as floatx
+from keras_on_jax.backend.config import image_data_format as image_data_format
+from keras_on_jax.backend.config import keras_home as keras_home
+from keras_on_jax.backend.config import set_epsilon as set_epsilon
+from keras_on_jax.backend.config import set_floatx as set_floatx
+from keras_on_jax.backend.config import set_image_data_format as set_image_data_format
+from keras_on_jax.backend.dtype_policies import global_policy as dtype_policy
+from keras_on_jax.backend.dtype_policies import set_global_policy as set_dtype_policy
+
+_DETERMINISTIC = False
+
+
+def enable_unsafe_deterministic_mode():
+    """Make GPU computations deterministic (XLA flag); CPU runs are deterministic already."""
+    import os
+
+    global _DETERMINISTIC
+    _DETERMINISTIC = True
+    flags = os.environ.get("XLA_FLAGS", "")
+    if "--xla_gpu_deterministic_ops" not in flags:
+        os.environ["XLA_FLAGS"] = (flags + " --xla_gpu_deterministic_ops=true").strip()
+
+
+def is_unsafe_deterministic_mode_enabled():
+    return _DETERMINISTIC
+
+
+def disable_traceback_filtering():
+    pass
+
+
+def enable_traceback_filtering():
+    pass
+
+
+def is_traceback_filtering_enabled():
+    return False

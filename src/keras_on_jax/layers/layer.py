@@ -1,0 +1,793 @@
+"""The Keras `Layer`, as a Flax NNX module.
+
+A layer is an `nnx.Module` (graph mode, `pytree=False`), so `nnx.state(layer)` and
+`nnx.split(layer)` see its `Variable`s. Everything Keras users rely on is here: lazy
+`build(input_shape)`, `call(inputs, training=None, mask=None)`, `add_weight`, the weight
+lists, recursive `trainable`, `add_loss`/`losses`, `get_config`/`from_config`, symbolic calls
+on `KerasTensor`s (recording the graph of a Functional model), masks, and dtype policies.
+"""
+
+from __future__ import annotations
+
+import inspect
+import threading
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import nnx
+
+from keras_on_jax.backend import dtype_policies, dtypes, naming, scopes
+from keras_on_jax.backend.random import SeedGenerator
+from keras_on_jax.backend.variables import Variable
+from keras_on_jax.layers.input_spec import InputSpec, assert_input_compatibility
+from keras_on_jax.backend.keras_tensor import KerasTensor, Node, any_symbolic
+
+_CALL_CONTEXT = threading.local()
+
+# Attributes of the base class that hold graph bookkeeping, not sublayers or weights.
+_NOT_TRACKED = frozenset({
+    "_inbound_nodes", "_outbound_nodes", "_tracked_attrs", "_trainable_variables",
+    "_non_trainable_variables", "_losses", "_build_shapes", "_call_signature",
+    "_input_shape_arg", "_nodes_by_depth", "_output_tensors", "_input_tensors",
+    "_functional", "_compile_state", "_trainer", "_layer_call_ctx", "input_spec",
+    "_loss_tracker", "_metrics_list", "_compiled_trainable", "_history",
+})
+
+
+class _CallContext:
+    def __init__(self, training):
+        self.training = training
+        self.masks = {}
+
+
+def _call_stack():
+    stack = getattr(_CALL_CONTEXT, "stack", None)
+    if stack is None:
+        stack = []
+        _CALL_CONTEXT.stack = stack
+    return stack
+
+
+def current_call_context():
+    stack = _call_stack()
+    return stack[-1] if stack else None
+
+
+def get_keras_mask(x):
+    """The mask a layer attached to its output `x` during the current call, if any."""
+    if isinstance(x, KerasTensor):
+        return x._keras_mask
+    ctx = _call_stack()
+    if not ctx:
+        return None
+    entry = ctx[0].masks.get(id(x))
+    if entry is not None and entry[0] is x:
+        return entry[1]
+    return None
+
+
+def set_keras_mask(x, mask):
+    if isinstance(x, KerasTensor):
+        x._keras_mask = mask
+        return
+    ctx = _call_stack()
+    if ctx and mask is not None:
+        ctx[0].masks[id(x)] = (x, mask)
+
+
+def _shape_of(x):
+    if isinstance(x, KerasTensor):
+        return x.shape
+    if hasattr(x, "shape"):
+        return tuple(x.shape)
+    return tuple(np.shape(x))
+
+
+def _map_structure(fn, structure):
+    return jax.tree.map(fn, structure, is_leaf=lambda x: isinstance(x, KerasTensor) or x is None)
+
+
+def _flatten(structure):
+    return jax.tree.leaves(structure, is_leaf=lambda x: isinstance(x, KerasTensor))
+
+
+def _iter_tracked(value):
+    """Yield layers, variables and seed generators inside a (nested) attribute value."""
+    if isinstance(value, (Layer, Variable, SeedGenerator)):
+        yield value
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _iter_tracked(v)
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _iter_tracked(v)
+
+
+def _contains_trackable(value):
+    if isinstance(value, (Layer, Variable, SeedGenerator)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(_contains_trackable(v) for v in value)
+    if isinstance(value, dict):
+        return any(_contains_trackable(v) for v in value.values())
+    return False
+
+
+class Layer(nnx.Module, pytree=False):
+    """Base class of all Keras layers.
+
+    Args:
+        trainable: whether the layer's variables are trained.
+        name: the layer name (unique names like `dense_1` are made by default).
+        dtype: a dtype or dtype policy name (`"float32"`, `"mixed_float16"`, ...).
+        activity_regularizer: a regularizer applied to the layer's output.
+        input_shape / input_dim / batch_size / batch_input_shape: Keras 2 and Sequential
+            conveniences declaring the expected input of a first layer.
+    """
+
+    def __init_subclass__(cls, **kwargs):
+        # Every Keras layer is a graph-mode NNX module (not a JAX pytree): its attributes
+        # hold Python structure (configs, sublayer lists, graph nodes) as Keras layers do.
+        kwargs.setdefault("pytree", False)
+        super().__init_subclass__(**kwargs)
+
+    def __init__(self, *, activity_regularizer=None, trainable=True, dtype=None,
+                 autocast=True, name=None, **kwargs):
+        input_shape = kwargs.pop("input_shape", None)
+        input_dim = kwargs.pop("input_dim", None)
+        batch_size = kwargs.pop("batch_size", None)
+        batch_input_shape = kwargs.pop("batch_input_shape", None)
+        input_length = kwargs.pop("input_length", None)
+        kwargs.pop("weights", None) if "weights" in kwargs and kwargs["weights"] is None else None
+        for legacy in ("autocast",):
+            kwargs.pop(legacy, None)
+        if kwargs:
+            raise ValueError(
+                f"Unrecognized keyword arguments passed to {type(self).__name__}: {kwargs}"
+            )
+        self._tracked_attrs = []
+        self._trainable_variables = []
+        self._non_trainable_variables = []
+        self._losses = []
+        self._inbound_nodes = []
+        self._outbound_nodes = []
+        self._build_shapes = None
+        self.built = False
+        self.input_spec = None
+        self.supports_masking = False
+        if name is None:
+            name = naming.auto_name(naming.to_snake_case(type(self).__name__))
+        elif not isinstance(name, str) or "/" in name:
+            raise ValueError(
+                f"Argument `name` must be a string without '/'. Received: name={name!r}"
+            )
+        self.name = name
+        self._trainable = bool(trainable)
+        self.dtype_policy = dtype_policies.get(dtype)
+        self.autocast = autocast
+        self._activity_regularizer = None
+        if activity_regularizer is not None:
+            from keras_on_jax import regularizers
+
+            self._activity_regularizer = regularizers.get(activity_regularizer)
+        # Keras 2 / Sequential: a first layer may declare its input.
+        if batch_input_shape is not None:
+            self._input_shape_arg = tuple(batch_input_shape)
+        elif input_shape is not None or input_dim is not None:
+            if input_shape is None:
+                input_shape = (input_dim,)
+                if input_length is not None:
+                    input_shape = (input_length,)
+            if isinstance(input_shape, int):
+                input_shape = (input_shape,)
+            self._input_shape_arg = (batch_size, *tuple(input_shape))
+        else:
+            self._input_shape_arg = None
+        self._call_signature = inspect.signature(self.call)
+
+    # ---- attribute tracking ---------------------------------------------------------
+    def __setattr__(self, name, value):
+        # NNX forbids mutating a module from inside a trace; Keras layers may set
+        # attributes in `call` (under the compiled step), so assignment is plain Python.
+        if (
+            name not in _NOT_TRACKED
+            and "_tracked_attrs" in self.__dict__
+            and _contains_trackable(value)
+            and name not in self._tracked_attrs
+        ):
+            self._tracked_attrs.append(name)
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name):
+        object.__delattr__(self, name)
+        if "_tracked_attrs" in self.__dict__ and name in self._tracked_attrs:
+            self._tracked_attrs.remove(name)
+
+    def _tracked(self):
+        seen = set()
+        for attr in self.__dict__.get("_tracked_attrs", ()):
+            value = self.__dict__.get(attr)
+            for obj in _iter_tracked(value):
+                if id(obj) not in seen and obj is not self:
+                    seen.add(id(obj))
+                    yield obj
+
+    @property
+    def _layers(self):
+        return [obj for obj in self._tracked() if isinstance(obj, Layer)]
+
+    def _flatten_layers(self, include_self=True, recursive=True):
+        out = [self] if include_self else []
+        seen = {id(self)}
+        queue = list(self._layers)
+        while queue:
+            layer = queue.pop(0)
+            if id(layer) in seen:
+                continue
+            seen.add(id(layer))
+            out.append(layer)
+            if recursive:
+                queue = list(layer._layers) + queue
+        return out
+
+    def _own_variables(self):
+        own = list(self._trainable_variables) + list(self._non_trainable_variables)
+        ids = {id(v) for v in own}
+        for obj in self._tracked():
+            if isinstance(obj, Variable) and id(obj) not in ids:
+                own.append(obj)
+                ids.add(id(obj))
+        return own
+
+    def _seed_generators(self):
+        return [obj for obj in self._tracked() if isinstance(obj, SeedGenerator)]
+
+    # ---- weights -------------------------------------------------------------------------
+    @property
+    def weights(self):
+        out, seen = [], set()
+        for v in self._own_variables():
+            if id(v) not in seen:
+                seen.add(id(v))
+                out.append(v)
+        for layer in self._layers:
+            for v in layer.weights:
+                if id(v) not in seen:
+                    seen.add(id(v))
+                    out.append(v)
+        return out
+
+    @property
+    def trainable_weights(self):
+        if not self.trainable:
+            return []
+        return [v for v in self.weights if v.trainable]
+
+    @property
+    def non_trainable_weights(self):
+        if not self.trainable:
+            return self.weights
+        return [v for v in self.weights if not v.trainable]
+
+    @property
+    def variables(self):
+        out, seen = [], set()
+
+        def add(v):
+            if id(v) not in seen:
+                seen.add(id(v))
+                out.append(v)
+
+        for v in self._own_variables():
+            add(v)
+        for sg in self._seed_generators():
+            add(sg.state)
+        for layer in self._layers:
+            for v in layer.variables:
+                add(v)
+        return out
+
+    @property
+    def trainable_variables(self):
+        if not self.trainable:
+            return []
+        return [v for v in self.variables if v.trainable]
+
+    @property
+    def non_trainable_variables(self):
+        if not self.trainable:
+            return self.variables
+        return [v for v in self.variables if not v.trainable]
+
+    def get_weights(self):
+        return [np.array(v.numpy()) for v in self.weights]
+
+    def set_weights(self, weights):
+        layer_weights = self.weights
+        if len(layer_weights) != len(weights):
+            raise ValueError(
+                f"You called `set_weights(weights)` on layer '{self.name}' with a weight list "
+                f"of length {len(weights)}, but the layer was expecting "
+                f"{len(layer_weights)} weights."
+            )
+        for variable, value in zip(layer_weights, weights):
+            value = np.asarray(value)
+            if tuple(variable.shape) != tuple(value.shape):
+                raise ValueError(
+                    f"Layer {self.name} weight shape {variable.shape} is not compatible "
+                    f"with provided weight shape {value.shape}."
+                )
+        for variable, value in zip(layer_weights, weights):
+            variable.assign(value)
+
+    def count_params(self):
+        if not self.built:
+            raise ValueError(
+                f"You tried to call `count_params` on layer '{self.name}', but the layer "
+                "isn't built. You can build it manually via: "
+                f"`{self.name}.build(input_shape)`."
+            )
+        return int(sum(np.prod(v.shape) for v in self.weights))
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        value = bool(value)
+        self._trainable = value
+        for v in self._trainable_variables:
+            v.trainable = value
+        for layer in self._layers:
+            layer.trainable = value
+
+    # ---- dtypes ---------------------------------------------------------------------------
+    @property
+    def dtype(self):
+        return self.dtype_policy.variable_dtype
+
+    @property
+    def compute_dtype(self):
+        return self.dtype_policy.compute_dtype
+
+    @property
+    def variable_dtype(self):
+        return self.dtype_policy.variable_dtype
+
+    # ---- weights creation -------------------------------------------------------------------
+    def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True,
+                   autocast=True, regularizer=None, constraint=None, aggregation="none",
+                   overwrite_with_gradient=False, name=None, **kwargs):
+        """Create a weight Variable owned by this layer."""
+        from keras_on_jax import constraints, initializers, regularizers
+
+        if "use_resource" in kwargs or "synchronization" in kwargs or "experimental_autocast" in kwargs:
+            kwargs = {k: v for k, v in kwargs.items() if k not in ("use_resource", "synchronization", "experimental_autocast")}
+        if kwargs:
+            raise TypeError(f"add_weight() got unexpected keyword arguments: {list(kwargs)}")
+        shape = () if shape is None else shape
+        dtype = dtypes.standardize_dtype(dtype or self.variable_dtype)
+        if initializer is None:
+            initializer = "glorot_uniform" if dtypes.is_float_dtype(dtype) else "zeros"
+        initializer = initializers.get(initializer)
+        with scopes.NameScope(self.name) if not scopes.current_path().endswith(self.name) else _nullcontext():
+            variable = Variable(initializer, shape=shape, dtype=dtype, trainable=trainable,
+                                autocast=autocast, name=name or "variable",
+                                aggregation=aggregation)
+        return self._register_weight(variable, regularizers.get(regularizer),
+                                     constraints.get(constraint))
+
+    def _register_weight(self, variable, regularizer=None, constraint=None):
+        if variable.trainable:
+            self._trainable_variables.append(variable)
+        else:
+            self._non_trainable_variables.append(variable)
+        if regularizer is not None:
+            self.__dict__.setdefault("_weight_regularizers", []).append((variable, regularizer))
+        if constraint is not None:
+            variable.set_metadata("keras_constraint", constraint)
+        return variable
+
+    def add_variable(self, shape, initializer, dtype=None, trainable=True, autocast=True,
+                     regularizer=None, constraint=None, name=None):
+        return self.add_weight(shape=shape, initializer=initializer, dtype=dtype,
+                               trainable=trainable, autocast=autocast,
+                               regularizer=regularizer, constraint=constraint, name=name)
+
+    # ---- losses ---------------------------------------------------------------------------
+    def add_loss(self, loss):
+        """Add a scalar loss term (e.g. an activity regularization) to this layer."""
+        scope = scopes.get_stateless_scope()
+        if scope is not None and scope.collect_losses:
+            scope.losses.append(loss)
+        else:
+            self._losses.append(loss)
+
+    def _weight_regularization_losses(self):
+        out = []
+        for variable, regularizer in self.__dict__.get("_weight_regularizers", []):
+            out.append(regularizer(variable.value))
+        return out
+
+    @property
+    def losses(self):
+        """Losses added by `add_loss` in the last call, plus weight regularization."""
+        out = []
+        scope = scopes.get_stateless_scope()
+        if scope is not None and scope.collect_losses:
+            out.extend(scope.losses)
+        for layer in self._flatten_layers():
+            if scope is None or not scope.collect_losses:
+                out.extend(layer._losses)
+            out.extend(layer._weight_regularization_losses())
+        return out
+
+    def _clear_losses(self):
+        for layer in self._flatten_layers():
+            layer._losses = []
+
+    # ---- building -------------------------------------------------------------------------
+    def build(self, input_shape=None):
+        self.built = True
+
+    def _maybe_build(self, args, kwargs):
+        if self.built:
+            return
+        first = args[0] if args else next(iter(kwargs.values()), None)
+        shapes = _map_structure(lambda x: _shape_of(x) if x is not None else None, first)
+        if isinstance(first, dict):
+            shapes = {k: _shape_of(v) for k, v in first.items()}
+        self._build_shapes = shapes
+        with scopes.NameScope(self.name):
+            self.build(shapes)
+        self.built = True
+
+    def build_from_config(self, config):
+        shape = config.get("input_shape") if config else None
+        if shape is not None and not self.built:
+            with scopes.NameScope(self.name):
+                self.build(_restore_shape(shape))
+            self._build_shapes = _restore_shape(shape)
+        self.built = True
+
+    def get_build_config(self):
+        if self._build_shapes is not None:
+            return {"input_shape": self._build_shapes}
+        return None
+
+    # ---- calling -----------------------------------------------------------------------------
+    def call(self, inputs, *args, **kwargs):
+        raise NotImplementedError(
+            f"Layer {type(self).__name__} does not have a `call()` method implemented."
+        )
+
+    def __call__(self, *args, **kwargs):
+        if any_symbolic((args, kwargs)):
+            return self._symbolic_call(args, kwargs)
+        return self._eager_call(args, kwargs)
+
+    def _resolve_training(self, kwargs):
+        params = self._call_signature.parameters
+        ctx = current_call_context()
+        training = kwargs.get("training", None)
+        if training is None and ctx is not None:
+            training = ctx.training
+        if "training" in params:
+            if training is None:
+                default = params["training"].default
+                training = None if default is inspect.Parameter.empty else default
+            kwargs["training"] = training
+        else:
+            kwargs.pop("training", None)
+        return training
+
+    def _eager_call(self, args, kwargs):
+        args = list(args)
+        if args and isinstance(args[0], (np.ndarray, float, int, np.generic)):
+            args[0] = jnp.asarray(args[0])
+        first = args[0] if args else None
+        if first is not None and self.input_spec is not None:
+            assert_input_compatibility(self.input_spec, first, self.name)
+        stack = _call_stack()
+        training = self._resolve_training(kwargs)
+        if "mask" in self._call_signature.parameters and kwargs.get("mask") is None and first is not None:
+            mask = _map_structure(get_keras_mask, first)
+            if any(m is not None for m in _flatten(mask)) or (mask is not None and not isinstance(mask, (list, tuple, dict))):
+                kwargs["mask"] = mask
+        outer = not stack
+        ctx = _CallContext(training) if outer else stack[-1]
+        if not outer and "training" in kwargs:
+            ctx = _CallContext(kwargs["training"])
+            ctx.masks = stack[0].masks
+        stack.append(ctx)
+        try:
+            if not self.built:
+                self._maybe_build(args, kwargs)
+                if first is not None and self.input_spec is not None:
+                    assert_input_compatibility(self.input_spec, first, self.name)
+            if outer:
+                self._clear_losses()
+            if self.autocast and dtypes.is_float_dtype(self.compute_dtype):
+                compute = self.compute_dtype
+                args[0] = _cast_floats(args[0], compute) if args else None
+            with scopes.NameScope(self.name):
+                if self.dtype_policy.compute_dtype != self.dtype_policy.variable_dtype:
+                    with scopes.AutocastScope(self.compute_dtype):
+                        outputs = self.call(*args, **kwargs)
+                else:
+                    outputs = self.call(*args, **kwargs)
+            if self._activity_regularizer is not None:
+                for out in _flatten(outputs):
+                    self.add_loss(self._activity_regularizer(out))
+            if _overrides(type(self), "compute_mask") or self.supports_masking:
+                previous = kwargs.get("mask")
+                out_mask = self.compute_mask(first, previous)
+                if out_mask is not None:
+                    if isinstance(outputs, (list, tuple)) and isinstance(out_mask, (list, tuple)):
+                        for o, m in zip(outputs, out_mask):
+                            set_keras_mask(o, m)
+                    elif not isinstance(outputs, (list, tuple, dict)):
+                        set_keras_mask(outputs, out_mask)
+        finally:
+            stack.pop()
+        return outputs
+
+    def _symbolic_call(self, args, kwargs):
+        first = args[0] if args else next(iter(kwargs.values()))
+        if self.input_spec is not None:
+            assert_input_compatibility(self.input_spec, first, self.name)
+        if not self.built:
+            self._maybe_build(args, kwargs)
+            if self.input_spec is not None:
+                assert_input_compatibility(self.input_spec, first, self.name)
+        outputs = self.compute_output_spec(*args, **kwargs)
+        call_kwargs = dict(kwargs)
+        Node(self, call_args=args, call_kwargs=call_kwargs, outputs=outputs)
+        # Symbolic masks, so that a Functional model knows which layers produce them.
+        if _overrides(type(self), "compute_mask") or self.supports_masking:
+            try:
+                in_mask = _map_structure(lambda x: getattr(x, "_keras_mask", None), first)
+                out_mask = self.compute_mask(first, in_mask)
+            except Exception:  # mask inference is best effort at graph-building time
+                out_mask = None
+            if out_mask is not None and isinstance(outputs, KerasTensor):
+                outputs._keras_mask = out_mask if isinstance(out_mask, KerasTensor) else KerasTensor(_shape_of(out_mask), "bool")
+        return outputs
+
+    def compute_output_spec(self, *args, **kwargs):
+        """Infer output KerasTensors: `compute_output_shape` when defined, else by tracing."""
+        first = args[0] if args else next(iter(kwargs.values()))
+        if _overrides(type(self), "compute_output_shape"):
+            shapes = _map_structure(lambda x: _shape_of(x) if x is not None else None, first)
+            if isinstance(first, dict):
+                shapes = {k: _shape_of(v) for k, v in first.items()}
+            out_shape = self.compute_output_shape(shapes)
+            dtype = self.compute_dtype
+            if _is_shape(out_shape):
+                return KerasTensor(out_shape, dtype=dtype)
+            return _map_shapes(out_shape, lambda s: KerasTensor(s, dtype=dtype))
+        return _trace_output_spec(self, args, kwargs)
+
+    def compute_output_shape(self, input_shape):
+        spec = self.compute_output_spec(
+            _map_shapes(input_shape, lambda s: KerasTensor(s, dtype=self.compute_dtype))
+        )
+        return _map_structure(lambda t: t.shape, spec)
+
+    def compute_mask(self, inputs, previous_mask=None):
+        if not self.supports_masking:
+            return None
+        return previous_mask
+
+    # ---- graph access -------------------------------------------------------------------------
+    def _get_node_attribute(self, attr, what):
+        if not self._inbound_nodes:
+            raise AttributeError(
+                f"Layer '{self.name}' has never been called and thus has no defined {what}."
+            )
+        if len(self._inbound_nodes) > 1:
+            raise AttributeError(
+                f"Layer '{self.name}' has multiple inbound nodes, hence the notion of "
+                f"'layer {what}' is ill-defined. Use `get_{what}_at(node_index)` instead."
+            )
+        return self._get_at(0, attr)
+
+    def _get_at(self, node_index, attr):
+        node = self._inbound_nodes[node_index]
+        if attr == "input":
+            tensors = node.input_tensors
+        else:
+            tensors = node.output_tensors
+        return tensors[0] if len(tensors) == 1 else tensors
+
+    @property
+    def input(self):
+        return self._get_node_attribute("input", "input")
+
+    @property
+    def output(self):
+        return self._get_node_attribute("output", "output")
+
+    def get_input_at(self, node_index):
+        return self._get_at(node_index, "input")
+
+    def get_output_at(self, node_index):
+        return self._get_at(node_index, "output")
+
+    @property
+    def input_shape(self):
+        return _map_structure(lambda t: t.shape, self.input)
+
+    @property
+    def output_shape(self):
+        return _map_structure(lambda t: t.shape, self.output)
+
+    # ---- config ---------------------------------------------------------------------------------
+    def get_config(self):
+        config = {
+            "name": self.name,
+            "trainable": self.trainable,
+            "dtype": _serialize_dtype_policy(self.dtype_policy),
+        }
+        if self._input_shape_arg is not None and type(self).__name__ != "InputLayer":
+            config["batch_input_shape"] = list(self._input_shape_arg)
+        if self._activity_regularizer is not None:
+            from keras_on_jax import regularizers
+
+            config["activity_regularizer"] = regularizers.serialize(self._activity_regularizer)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if isinstance(config.get("dtype"), dict):
+            config["dtype"] = dtype_policies.get(config["dtype"])
+        try:
+            return cls(**config)
+        except TypeError as e:
+            raise TypeError(
+                f"Error when deserializing class '{cls.__name__}' using config={config}.\n\n"
+                f"Exception encountered: {e}"
+            ) from e
+
+    # ---- states -----------------------------------------------------------------------------------
+    def reset_states(self):
+        for layer in self._flatten_layers(include_self=False):
+            if hasattr(layer, "reset_states"):
+                layer.reset_states()
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+    # ---- the pure path ----------------------------------------------------------------------------
+    def stateless_call(self, trainable_variables, non_trainable_variables, *args,
+                       return_losses=False, **kwargs):
+        """Call the layer as a pure function of the given variable values.
+
+        Returns `(outputs, non_trainable_variables)`, or
+        `(outputs, non_trainable_variables, losses)` with `return_losses=True`.
+        """
+        trainable = self.trainable_variables
+        non_trainable = self.non_trainable_variables
+        if len(trainable_variables) != len(trainable) or len(non_trainable_variables) != len(non_trainable):
+            raise ValueError(
+                f"Layer '{self.name}': stateless_call expects {len(trainable)} trainable and "
+                f"{len(non_trainable)} non-trainable values; received "
+                f"{len(trainable_variables)} and {len(non_trainable_variables)}."
+            )
+        mapping = list(zip(trainable, trainable_variables)) + list(zip(non_trainable, non_trainable_variables))
+        with scopes.StatelessScope(mapping, collect_losses=True) as scope:
+            outputs = self(*args, **kwargs)
+            losses = list(scope.losses)
+            for layer in self._flatten_layers():
+                losses.extend(layer._weight_regularization_losses())
+        new_non_trainable = []
+        for v, old in zip(non_trainable, non_trainable_variables):
+            new = scope.get_current_value(v)
+            new_non_trainable.append(old if new is None else new)
+        if return_losses:
+            return outputs, new_non_trainable, losses
+        return outputs, new_non_trainable
+
+
+class _nullcontext:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _overrides(cls, method):
+    base = getattr(Layer, method, None)
+    return getattr(cls, method, None) is not base
+
+
+def _is_shape(x):
+    return isinstance(x, (tuple, list)) and all(d is None or isinstance(d, (int, np.integer)) for d in x)
+
+
+def _map_shapes(structure, fn):
+    if _is_shape(structure):
+        return fn(tuple(structure))
+    if isinstance(structure, dict):
+        return {k: _map_shapes(v, fn) for k, v in structure.items()}
+    if isinstance(structure, (list, tuple)):
+        return type(structure)(_map_shapes(v, fn) for v in structure)
+    return structure
+
+
+def _restore_shape(shape):
+    if isinstance(shape, dict):
+        return {k: _restore_shape(v) for k, v in shape.items()}
+    if isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (list, tuple)):
+        return [tuple(s) for s in shape]
+    return tuple(shape) if shape is not None else None
+
+
+def _cast_floats(structure, dtype):
+    def cast(x):
+        if hasattr(x, "dtype") and not isinstance(x, KerasTensor) and jnp.issubdtype(x.dtype, jnp.floating) and x.dtype != dtype:
+            return jnp.asarray(x).astype(dtype)
+        return x
+
+    return _map_structure(cast, structure)
+
+
+def _serialize_dtype_policy(policy):
+    return {"module": "keras", "class_name": "DTypePolicy",
+            "config": {"name": policy.name}, "registered_name": None}
+
+
+_PROBE_SIZES = (83, 89)
+
+
+def _trace_output_spec(layer, args, kwargs):
+    """Infer output specs by tracing `call` with `jax.eval_shape`.
+
+    Unknown dimensions are probed with two different sizes; an output dimension that
+    changes with them is unknown (None) in the result.
+    """
+    leaves = _flatten((args, kwargs))
+    has_none = any(isinstance(x, KerasTensor) and None in x.shape for x in leaves)
+
+    def run(size):
+        def to_struct(x):
+            if isinstance(x, KerasTensor):
+                shape = tuple(size if d is None else d for d in x.shape)
+                return jax.ShapeDtypeStruct(shape, x.dtype)
+            return x
+
+        s_args = _map_structure(to_struct, args)
+        s_kwargs = _map_structure(to_struct, kwargs)
+        is_struct = lambda x: isinstance(x, jax.ShapeDtypeStruct)  # noqa: E731
+        flat, treedef = jax.tree.flatten((s_args, s_kwargs), is_leaf=lambda x: is_struct(x) or x is None)
+        positions = [i for i, x in enumerate(flat) if is_struct(x)]
+
+        def fn(*arrays):
+            filled = list(flat)
+            for i, a in zip(positions, arrays):
+                filled[i] = a
+            a, k = jax.tree.unflatten(treedef, filled)
+            with scopes.StatelessScope([]):
+                with scopes.SymbolicScope():
+                    return layer._eager_call(a, dict(k))
+
+        return jax.eval_shape(fn, *[flat[i] for i in positions])
+
+    try:
+        first = run(_PROBE_SIZES[0])
+        second = run(_PROBE_SIZES[1]) if has_none else first
+    except Exception as e:
+        raise type(e)(
+            f"Exception encountered when calling {type(layer).__name__}.call() on symbolic "
+            f"inputs (layer '{layer.name}'): {e}"
+        ) from e
+
+    def merge(a, b):
+        shape = tuple(None if da != db else da for da, db in zip(a.shape, b.shape))
+        return KerasTensor(shape, dtype=a.dtype)
+
+    return jax.tree.map(merge, first, second)

@@ -1,0 +1,301 @@
+"""Functional models: a graph of layer calls from `keras.Input`s to outputs."""
+
+from __future__ import annotations
+
+import collections
+
+import jax.numpy as jnp
+import numpy as np
+
+from keras_on_jax.backend import dtypes
+from keras_on_jax.layers.layer import Layer, _flatten
+from keras_on_jax.backend.keras_tensor import KerasTensor
+from keras_on_jax.models.model import Model
+
+
+def _build_map(flat_inputs, flat_outputs):
+    finished, in_progress = set(), set()
+    nodes_in_decreasing_depth = []
+    layer_indices = {}
+    input_ids = {id(t) for t in flat_inputs}
+
+    def visit(tensor):
+        if tensor._keras_history is None:
+            raise ValueError(
+                f"Output tensors of a Functional model must be the output of a Keras layer. "
+                f"Received: {tensor}"
+            )
+        layer, node_index, _ = tensor._keras_history
+        node = layer._inbound_nodes[node_index]
+        if id(node) in finished:
+            return
+        if id(node) in in_progress:
+            raise ValueError(f"Tensor {tensor} from layer '{layer.name}' is part of a cycle.")
+        if id(layer) not in layer_indices:
+            layer_indices[id(layer)] = (len(layer_indices), layer)
+        in_progress.add(id(node))
+        if not node.is_input and id(tensor) not in input_ids:
+            for t in node.input_tensors:
+                visit(t)
+        finished.add(id(node))
+        in_progress.discard(id(node))
+        nodes_in_decreasing_depth.append(node)
+
+    for out in flat_outputs:
+        visit(out)
+    return nodes_in_decreasing_depth, layer_indices
+
+
+def map_graph(flat_inputs, flat_outputs):
+    """Return `(nodes in execution order, layers in Keras order)` of a graph."""
+    nodes, layer_indices = _build_map(flat_inputs, flat_outputs)
+    node_depth, layer_depth = {}, {}
+    for node in reversed(nodes):
+        depth = node_depth.setdefault(id(node), 0)
+        depth = max(depth, layer_depth.get(id(node.operation), 0))
+        layer_depth[id(node.operation)] = depth
+        node_depth[id(node)] = depth
+        for parent in node.parent_nodes:
+            node_depth[id(parent)] = max(depth + 1, node_depth.get(id(parent), 0))
+    for t in flat_inputs:
+        layer = t._keras_history[0]
+        if id(layer) not in layer_depth:
+            layer_depth[id(layer)] = 0
+            layer_indices[id(layer)] = (-1, layer)
+            nodes.append(layer._inbound_nodes[0])
+            node_depth[id(layer._inbound_nodes[0])] = 0
+    by_depth = collections.defaultdict(list)
+    for node in nodes:
+        by_depth[node_depth[id(node)]].append(node)
+    ordered_nodes = [n for d in sorted(by_depth, reverse=True) for n in by_depth[d]]
+    layers_by_depth = collections.defaultdict(list)
+    for lid, depth in layer_depth.items():
+        layers_by_depth[depth].append(layer_indices[lid])
+    layers = []
+    for d in sorted(layers_by_depth, reverse=True):
+        layers.extend(layer for _, layer in sorted(layers_by_depth[d], key=lambda p: p[0]))
+    # Every input must feed the graph; every graph input must be given.
+    input_layer_ids = {id(t._keras_history[0]) for t in flat_inputs}
+    for node in ordered_nodes:
+        if node.is_input and id(node.operation) not in input_layer_ids:
+            raise ValueError(
+                f"Graph disconnected: cannot find the value of tensor "
+                f"{node.output_tensors[0]} at layer '{node.operation.name}'. The following "
+                f"previous layers were accessed without issue: {[l.name for l in layers if id(l) in input_layer_ids]}"
+            )
+    return ordered_nodes, layers
+
+
+def _fill_in(structure, values):
+    if isinstance(structure, KerasTensor):
+        return values[id(structure)]
+    if isinstance(structure, (list, tuple)):
+        return type(structure)(_fill_in(s, values) for s in structure)
+    if isinstance(structure, dict):
+        return {k: _fill_in(v, values) for k, v in structure.items()}
+    return structure
+
+
+def _structure_like(structure, flat):
+    it = iter(flat)
+
+    def rebuild(s):
+        if isinstance(s, KerasTensor):
+            return next(it)
+        if isinstance(s, (list, tuple)):
+            return type(s)(rebuild(x) for x in s)
+        if isinstance(s, dict):
+            return {k: rebuild(v) for k, v in s.items()}
+        return s
+
+    return rebuild(structure)
+
+
+class Functional(Model):
+    """A model defined by its inputs and outputs: `keras.Model(inputs, outputs)`."""
+
+    def __new__(cls, *args, **kwargs):
+        return object.__new__(cls)
+
+    def __init__(self, inputs, outputs, name=None, **kwargs):
+        trainable = kwargs.pop("trainable", True)
+        Model.__init__(self, name=name, trainable=trainable, **kwargs)
+        if isinstance(inputs, dict):
+            for k, v in inputs.items():
+                if not isinstance(v, KerasTensor):
+                    raise ValueError(f"Functional model inputs must be KerasTensors; received {k}={v!r}")
+        self._inputs_struct = inputs
+        self._outputs_struct = outputs
+        flat_inputs = _flatten(inputs)
+        flat_outputs = _flatten(outputs)
+        for t in flat_inputs + flat_outputs:
+            if not isinstance(t, KerasTensor):
+                raise ValueError(
+                    "All `inputs` and `outputs` values of a Functional model must be KerasTensors "
+                    f"(made by `keras.Input` and layer calls). Received: {t!r} (of type {type(t)})"
+                )
+        for t in flat_inputs:
+            from keras_on_jax.layers.core.input_layer import InputLayer
+
+            if t._keras_history is None or not isinstance(t._keras_history[0], InputLayer):
+                # Intermediate tensors as inputs are allowed (sub-graphs); they must have history.
+                if t._keras_history is None:
+                    raise ValueError(f"Input {t} has no layer history; use `keras.Input`.")
+        self._input_tensors = flat_inputs
+        self._output_tensors = flat_outputs
+        nodes, layers = map_graph(flat_inputs, flat_outputs)
+        self._graph_nodes = [n for n in nodes if not n.is_input or id(n.output_tensors[0]) not in {id(t) for t in flat_inputs}]
+        self._graph_nodes = [n for n in self._graph_nodes if not (n.is_input)]
+        self._functional_layers = layers
+        self._tracked_attrs.append("_functional_layers")
+        self.built = True
+        self._build_shapes = _structure_like(inputs, [t.shape for t in flat_inputs])
+
+    @property
+    def layers(self):
+        return list(self._functional_layers)
+
+    @property
+    def inputs(self):
+        return list(self._input_tensors)
+
+    @property
+    def outputs(self):
+        return list(self._output_tensors)
+
+    @property
+    def input(self):
+        return self._inputs_struct
+
+    @property
+    def output(self):
+        return self._outputs_struct
+
+    @property
+    def input_names(self):
+        return [t._keras_history[0].name for t in self._input_tensors]
+
+    @property
+    def output_names(self):
+        names = []
+        for t in self._output_tensors:
+            names.append(t._keras_history[0].name)
+        return names
+
+    def _standardize_inputs(self, inputs):
+        flat_ref = self._input_tensors
+        if isinstance(self._inputs_struct, dict):
+            if not isinstance(inputs, dict):
+                if len(flat_ref) == 1:
+                    inputs = {next(iter(self._inputs_struct)): inputs}
+                else:
+                    raise ValueError(
+                        f"Model '{self.name}' expects a dict of inputs with keys "
+                        f"{list(self._inputs_struct)}. Received: {type(inputs)}"
+                    )
+            missing = [k for k in self._inputs_struct if k not in inputs]
+            if missing:
+                raise ValueError(
+                    f"Model '{self.name}': missing input(s) {missing}. Received keys: {list(inputs)}"
+                )
+            flat = [inputs[k] for k in self._inputs_struct]
+        elif isinstance(inputs, dict):
+            names = [t._keras_history[0].name for t in flat_ref]
+            if all(n in inputs for n in names):
+                flat = [inputs[n] for n in names]
+            elif len(inputs) == len(flat_ref):
+                flat = list(inputs.values())
+            else:
+                raise ValueError(
+                    f"Model '{self.name}' expects inputs named {names}. Received keys: {list(inputs)}"
+                )
+        elif isinstance(inputs, (list, tuple)):
+            flat = list(inputs)
+        else:
+            flat = [inputs]
+        if len(flat) != len(flat_ref):
+            raise ValueError(
+                f'Layer "{self.name}" expects {len(flat_ref)} input(s), but it received '
+                f"{len(flat)} input tensors."
+            )
+        out = []
+        for x, ref in zip(flat, flat_ref):
+            if x is None:
+                out.append(x)
+                continue
+            if isinstance(x, KerasTensor):
+                out.append(x)
+                continue
+            if not hasattr(x, "dtype") or isinstance(x, np.ndarray):
+                x = np.asarray(x)
+                if x.dtype.kind in "OUS":
+                    out.append(x)
+                    continue
+            x = jnp.asarray(x)
+            if dtypes.standardize_dtype(x.dtype) != ref.dtype:
+                x = x.astype(ref.dtype)
+            shape = tuple(x.shape)
+            ref_shape = ref.shape
+            if len(shape) == len(ref_shape) - 1 and ref_shape[-1] == 1:
+                x = jnp.expand_dims(x, -1)
+            elif len(shape) == len(ref_shape) + 1 and shape[-1] == 1:
+                x = jnp.squeeze(x, -1)
+            shape = tuple(x.shape)
+            if len(shape) != len(ref_shape) or any(
+                r is not None and s != r for s, r in zip(shape, ref_shape)
+            ):
+                raise ValueError(
+                    f'Input {len(out)} of layer "{self.name}" is incompatible with the layer: '
+                    f"expected shape={ref_shape}, found shape={shape}"
+                )
+            out.append(x)
+        return out
+
+    def call(self, inputs, training=None, mask=None):
+        flat = self._standardize_inputs(inputs)
+        values = {id(t): x for t, x in zip(self._input_tensors, flat)}
+        masks = _flatten(mask) if mask is not None else []
+        if masks and len(masks) == len(flat):
+            from keras_on_jax.layers.layer import set_keras_mask
+
+            for x, m in zip(flat, masks):
+                set_keras_mask(x, m)
+        for node in self._graph_nodes:
+            if any(id(t) not in values for t in node.input_tensors):
+                continue
+            args = _fill_in(node.call_args, values)
+            kwargs = _fill_in(node.call_kwargs, values)
+            if training is not None and "training" in node.operation._call_signature.parameters and kwargs.get("training") is None:
+                kwargs["training"] = training
+            outputs = node.operation(*args, **kwargs)
+            flat_out = _flatten(outputs)
+            for t, y in zip(node.output_tensors, flat_out):
+                values[id(t)] = y
+        flat_outputs = [values[id(t)] for t in self._output_tensors]
+        return _structure_like(self._outputs_struct, flat_outputs)
+
+    def compute_output_spec(self, *args, **kwargs):
+        return _structure_like(
+            self._outputs_struct,
+            [KerasTensor(t.shape, t.dtype) for t in self._output_tensors],
+        ) if _flatten(args) and all(
+            isinstance(a, KerasTensor) and a.shape == r.shape
+            for a, r in zip(_flatten(args[0]) if args else [], self._input_tensors)
+        ) else super().compute_output_spec(*args, **kwargs)
+
+    def compute_output_shape(self, input_shape):
+        return _structure_like(self._outputs_struct, [t.shape for t in self._output_tensors])
+
+    def get_layer(self, name=None, index=None):
+        return Model.get_layer(self, name=name, index=index)
+
+    def get_config(self):
+        from keras_on_jax.io import functional_config
+
+        return functional_config.functional_get_config(self)
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from keras_on_jax.io import functional_config
+
+        return functional_config.functional_from_config(cls, config, custom_objects=custom_objects)

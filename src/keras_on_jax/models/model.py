@@ -1,0 +1,112 @@
+"""`keras.Model`: a Layer with training (`compile`/`fit`/...) and saving.
+
+`Model(inputs, outputs)` returns a Functional model; subclassing `Model` and writing
+`call` gives a subclassed model. Both share the trainer in `training/trainer.py`.
+"""
+
+from __future__ import annotations
+
+from keras_on_jax.layers.layer import Layer
+from keras_on_jax.training.trainer import Trainer
+
+
+def _is_functional_call(args, kwargs):
+    return ("inputs" in kwargs and "outputs" in kwargs) or (
+        len(args) == 2 and "outputs" not in kwargs
+    ) or (len(args) == 1 and "outputs" in kwargs)
+
+
+class Model(Trainer, Layer):
+    """A model: groups layers with training and inference features."""
+
+    def __new__(cls, *args, **kwargs):
+        if cls is Model and _is_functional_call(args, kwargs):
+            from keras_on_jax.models.functional import Functional
+
+            return object.__new__(Functional)
+        return object.__new__(cls)
+
+    def __init__(self, *args, **kwargs):
+        if type(self) is Model and _is_functional_call(args, kwargs):  # pragma: no cover
+            raise RuntimeError("unreachable: Functional handles this")
+        trainable = kwargs.pop("trainable", True)
+        name = kwargs.pop("name", None)
+        dtype = kwargs.pop("dtype", None)
+        Layer.__init__(self, trainable=trainable, name=name, dtype=dtype, **kwargs)
+        Trainer.__init__(self)
+
+    @property
+    def layers(self):
+        return [layer for layer in self._layers if not _is_input_layer(layer)]
+
+    def get_layer(self, name=None, index=None):
+        """Retrieve a layer by its unique name or its index in `model.layers`."""
+        if index is not None and name is not None:
+            raise ValueError(
+                "Provide only a layer name or a layer index. Received: "
+                f"index={index}, name={name}."
+            )
+        if index is not None:
+            if len(self.layers) <= index:
+                raise ValueError(
+                    f"Was asked to retrieve layer at index {index} but model only has "
+                    f"{len(self.layers)} layers."
+                )
+            return self.layers[index]
+        if name is not None:
+            for layer in self.layers:
+                if layer.name == name:
+                    return layer
+            raise ValueError(
+                f"No such layer: {name}. Existing layers are: {[l.name for l in self.layers]}."
+            )
+        raise ValueError("Provide either a layer name or layer index at `get_layer`.")
+
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
+                show_trainable=False, layer_range=None):
+        from keras_on_jax.models.summary import print_summary
+
+        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
+                      expand_nested=expand_nested, show_trainable=show_trainable)
+
+    def get_config(self):
+        # Subclassed models: the constructor arguments are unknown; Keras 3 returns the base.
+        return {"name": self.name, "trainable": self.trainable,
+                "dtype": Layer.get_config(self)["dtype"]}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from keras_on_jax.models.functional import Functional
+
+        if "layers" in config and "input_layers" in config:
+            return Functional.from_config(config, custom_objects=custom_objects)
+        return cls(**config)
+
+    # Saving entry points live in io/; these forward to them.
+    def save(self, filepath, overwrite=True, save_format=None, **kwargs):
+        from keras_on_jax.io import saving_api
+
+        return saving_api.save_model(self, filepath, overwrite=overwrite,
+                                     save_format=save_format, **kwargs)
+
+    def save_weights(self, filepath, overwrite=True, **kwargs):
+        from keras_on_jax.io import saving_api
+
+        return saving_api.save_weights(self, filepath, overwrite=overwrite, **kwargs)
+
+    def load_weights(self, filepath, skip_mismatch=False, by_name=False, **kwargs):
+        from keras_on_jax.io import saving_api
+
+        return saving_api.load_weights(self, filepath, skip_mismatch=skip_mismatch,
+                                       by_name=by_name, **kwargs)
+
+    def to_json(self, **kwargs):
+        from keras_on_jax.io import saving_api
+
+        return saving_api.model_to_json(self, **kwargs)
+
+
+def _is_input_layer(layer):
+    from keras_on_jax.layers.core.input_layer import InputLayer
+
+    return isinstance(layer, InputLayer)

@@ -1,0 +1,211 @@
+"""`keras.Sequential`: a linear stack of layers."""
+
+from __future__ import annotations
+
+from keras_on_jax.layers.core.input_layer import InputLayer
+from keras_on_jax.layers.layer import Layer
+from keras_on_jax.backend.keras_tensor import KerasTensor
+from keras_on_jax.models.model import Model
+
+
+class Sequential(Model):
+    """A linear stack of layers.
+
+    Args:
+        layers: optional list of layers to add.
+        trainable: whether the model's variables are trained.
+        name: model name.
+    """
+
+    def __new__(cls, *args, **kwargs):
+        return object.__new__(cls)
+
+    def __init__(self, layers=None, trainable=True, name=None, **kwargs):
+        super().__init__(trainable=trainable, name=name, **kwargs)
+        self._seq_layers = []
+        self._functional = None
+        if layers:
+            for layer in layers:
+                self.add(layer, rebuild=False)
+            self._maybe_rebuild()
+
+    def add(self, layer, rebuild=True):
+        """Add a layer (or a `keras.Input` tensor) on top of the stack."""
+        if isinstance(layer, KerasTensor) and layer._keras_history is not None:
+            layer = layer._keras_history[0]
+        if not isinstance(layer, Layer):
+            raise ValueError(
+                "Only instances of `keras.Layer` can be added to a Sequential model. "
+                f"Received: {layer} (of type {type(layer)})"
+            )
+        if isinstance(layer, InputLayer) and self._seq_layers and isinstance(self._seq_layers[0], InputLayer):
+            raise ValueError(
+                f"Sequential model '{self.name}' has already been configured to use input "
+                f"shape {self._seq_layers[0].batch_shape}. You cannot add a different Input "
+                f"layer to it."
+            )
+        if not self._seq_layers and not isinstance(layer, InputLayer):
+            shape = getattr(layer, "_input_shape_arg", None)
+            if shape is not None:
+                self._seq_layers.append(InputLayer(batch_shape=shape))
+        names = {l.name for l in self._seq_layers}
+        if layer.name in names:
+            raise ValueError(
+                "All layers added to a Sequential model should have unique names. Name "
+                f"'{layer.name}' is already the name of a layer in this model. Update the "
+                "`name` argument to pass a unique name."
+            )
+        self._seq_layers.append(layer)
+        if rebuild:
+            self._maybe_rebuild()
+        else:
+            self.built = False
+
+    def pop(self, rebuild=True):
+        """Remove the last layer."""
+        if not self.layers:
+            raise TypeError("There are no layers in the model.")
+        layer = self._seq_layers.pop()
+        self.built = False
+        self._functional = None
+        if rebuild:
+            self._maybe_rebuild()
+        return layer
+
+    def _maybe_rebuild(self):
+        self.built = False
+        self._functional = None
+        if self._seq_layers and isinstance(self._seq_layers[0], InputLayer) and len(self._seq_layers) > 1:
+            self.build(self._seq_layers[0].batch_shape)
+
+    def build(self, input_shape=None):
+        if input_shape is None:
+            if self._seq_layers and isinstance(self._seq_layers[0], InputLayer):
+                input_shape = self._seq_layers[0].batch_shape
+            else:
+                raise ValueError("You must provide an `input_shape` argument.")
+        if isinstance(input_shape, list) and input_shape and isinstance(input_shape[0], (list, tuple)):
+            input_shape = input_shape[0]
+        input_shape = tuple(input_shape)
+        if not self._seq_layers:
+            raise ValueError(
+                f"Sequential model {self.name} cannot be built because it has no layers. "
+                "Call `model.add(layer)`."
+            )
+        if isinstance(self._seq_layers[0], InputLayer):
+            if tuple(self._seq_layers[0].batch_shape) != input_shape and not all(
+                a is None or b is None or a == b
+                for a, b in zip(self._seq_layers[0].batch_shape, input_shape)
+            ):
+                raise ValueError(
+                    f"Sequential model '{self.name}' has already been configured to use input "
+                    f"shape {self._seq_layers[0].batch_shape}. You cannot build it with "
+                    f"input_shape {input_shape}"
+                )
+            inputs = self._seq_layers[0].output
+        else:
+            dtype = getattr(self._seq_layers[0], "input_dtype", None)
+            self._seq_layers = [InputLayer(batch_shape=input_shape, dtype=dtype)] + self._seq_layers
+            inputs = self._seq_layers[0].output
+        x = inputs
+        from keras_on_jax.backend import scopes
+
+        with scopes.NameScope(self.name):
+            for layer in self._seq_layers[1:]:
+                x = layer(x)
+        from keras_on_jax.models.functional import Functional
+
+        self._functional = Functional(inputs=inputs, outputs=x, name=self.name + "_functional")
+        self.built = True
+        self._build_shapes = input_shape
+
+    def call(self, inputs, training=None, mask=None):
+        if self._functional is not None:
+            return self._functional.call(inputs, training=training, mask=mask)
+        x = inputs
+        for layer in self.layers:
+            kwargs = {}
+            if "training" in layer._call_signature.parameters:
+                kwargs["training"] = training
+            x = layer(x, **kwargs)
+        return x
+
+    def _maybe_build(self, args, kwargs):
+        if self.built:
+            return
+        first = args[0] if args else next(iter(kwargs.values()))
+        shape = tuple(first.shape)
+        self.build((None, *shape[1:]))
+
+    @property
+    def _layers(self):
+        return list(self._seq_layers)
+
+    @property
+    def layers(self):
+        return [l for l in self._seq_layers if not isinstance(l, InputLayer)]
+
+    @property
+    def inputs(self):
+        return self._functional.inputs if self._functional is not None else None
+
+    @property
+    def outputs(self):
+        return self._functional.outputs if self._functional is not None else None
+
+    @property
+    def input(self):
+        if self._functional is None:
+            raise AttributeError(f"Sequential model '{self.name}' has no defined input yet.")
+        return self._functional.input
+
+    @property
+    def output(self):
+        if self._functional is None:
+            raise AttributeError(f"Sequential model '{self.name}' has no defined output yet.")
+        return self._functional.output
+
+    @property
+    def input_shape(self):
+        return self._functional.inputs[0].shape if self._functional else None
+
+    @property
+    def output_shape(self):
+        return self._functional.outputs[0].shape if self._functional else None
+
+    @property
+    def output_names(self):
+        return [self.layers[-1].name] if self.layers else []
+
+    def compute_output_spec(self, *args, **kwargs):
+        if self._functional is not None:
+            return self._functional.compute_output_spec(*args, **kwargs)
+        return super().compute_output_spec(*args, **kwargs)
+
+    def get_config(self):
+        from keras_on_jax.io import serialization
+
+        layer_configs = [serialization.serialize_keras_object(l) for l in self._seq_layers]
+        config = Layer.get_config(self)
+        config.pop("batch_input_shape", None)
+        config["layers"] = layer_configs
+        if self._build_shapes is not None and self._functional is not None:
+            config["build_input_shape"] = list(self._build_shapes)
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from keras_on_jax.io import serialization
+
+        config = dict(config)
+        layer_configs = config.pop("layers")
+        build_input_shape = config.pop("build_input_shape", None)
+        config.pop("dtype", None) if isinstance(config.get("dtype"), dict) else None
+        model = cls(name=config.get("name"), trainable=config.get("trainable", True))
+        for layer_config in layer_configs:
+            layer = serialization.deserialize_keras_object(layer_config, custom_objects=custom_objects)
+            model.add(layer, rebuild=False)
+        model._maybe_rebuild()
+        if not model.built and build_input_shape is not None:
+            model.build(tuple(build_input_shape))
+        return model

@@ -1,0 +1,330 @@
+"""Turn whatever `fit`/`evaluate`/`predict` receive into batches of NumPy/JAX arrays.
+
+Arrays (NumPy, JAX, lists, dicts of them, h5py datasets) are sliced on the host;
+iterables (generators, `PyDataset`, torch `DataLoader`, `tf.data.Dataset`, Grain loaders)
+are streamed. Optional integrations are detected by module name, never by importing
+TensorFlow or torch.
+"""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import numpy as np
+
+
+def _is_array(x):
+    return isinstance(x, (np.ndarray, jax.Array)) or (
+        hasattr(x, "shape") and hasattr(x, "dtype") and hasattr(x, "__getitem__")
+        and not _module_is(x, "tensorflow")
+    )
+
+
+def _module_is(x, prefix):
+    return type(x).__module__.split(".")[0] == prefix
+
+
+def _to_array(x, name):
+    if x is None or _is_array(x):
+        return x
+    if isinstance(x, (list, tuple)) and (not x or not (_is_array(x[0]) or isinstance(x[0], dict))):
+        arr = np.asarray(x)
+        if arr.dtype == object:
+            raise ValueError(
+                f"Failed to convert `{name}` to an array: it holds objects of mixed types or "
+                f"ragged shapes. Received: {type(x).__name__} of length {len(x)}"
+            )
+        return arr
+    if _module_is(x, "pandas"):
+        return np.asarray(x)
+    return x
+
+
+def _map(fn, structure):
+    if isinstance(structure, dict):
+        return {k: _map(fn, v) for k, v in structure.items()}
+    if isinstance(structure, (list, tuple)):
+        return type(structure)(_map(fn, v) for v in structure)
+    if structure is None:
+        return None
+    return fn(structure)
+
+
+def _flat(structure):
+    if isinstance(structure, dict):
+        return [a for v in structure.values() for a in _flat(v)]
+    if isinstance(structure, (list, tuple)):
+        return [a for v in structure for a in _flat(v)]
+    return [] if structure is None else [structure]
+
+
+def is_array_data(x):
+    flat = _flat(x)
+    return bool(flat) and all(_is_array(a) for a in flat)
+
+
+def standardize_arrays(x, name):
+    x = _map(lambda a: _to_array(a, name), x) if isinstance(x, (dict, tuple)) else _to_array(x, name)
+    if isinstance(x, list):
+        x = [_to_array(a, name) for a in x]
+    for a in _flat(x):
+        dtype = getattr(a, "dtype", None)
+        if dtype is not None and np.dtype(dtype).kind in "OSU" and name != "x":
+            raise ValueError(
+                f"`{name}` must be numeric; received an array of dtype {dtype}."
+            )
+    return x
+
+
+def num_samples(x):
+    flat = _flat(x)
+    return int(flat[0].shape[0]) if flat else 0
+
+
+def check_lengths(x, y, sample_weight):
+    sizes = {}
+    for name, s in (("x", x), ("y", y), ("sample_weight", sample_weight)):
+        for a in _flat(s):
+            sizes.setdefault(name, set()).add(int(a.shape[0]))
+    all_sizes = set().union(*sizes.values()) if sizes else set()
+    if len(all_sizes) > 1:
+        detail = ", ".join(f"{k} sizes: {sorted(v)}" for k, v in sizes.items())
+        raise ValueError(
+            f"Data cardinality is ambiguous. Make sure all arrays contain the same number "
+            f"of samples. {detail}"
+        )
+
+
+def slice_arrays(structure, index):
+    def take(a):
+        if isinstance(index, slice):
+            return a[index]
+        if isinstance(a, np.ndarray) or _module_is(a, "h5py"):
+            if _module_is(a, "h5py"):
+                order = np.argsort(index)
+                out = a[np.sort(index)]
+                inv = np.empty_like(order)
+                inv[order] = np.arange(len(order))
+                return out[inv]
+            return a[index]
+        return a[index]
+
+    return _map(take, structure)
+
+
+class ArrayDataAdapter:
+    """Batches from in-memory arrays (and sliceable array-likes such as h5py datasets)."""
+
+    def __init__(self, x, y=None, sample_weight=None, batch_size=32, shuffle=False,
+                 steps=None, seed_rng=None):
+        self.x, self.y, self.sample_weight = x, y, sample_weight
+        self.n = num_samples(x)
+        self.batch_size = batch_size or 32
+        self.shuffle = shuffle
+        self.steps = steps
+        self.rng = seed_rng if seed_rng is not None else np.random
+        self._num_batches = max(1, math.ceil(self.n / self.batch_size)) if self.n else 0
+
+    @property
+    def num_batches(self):
+        if self.steps is not None:
+            return self.steps
+        return self._num_batches
+
+    def epoch_indices(self):
+        if self.shuffle is True:
+            return self.rng.permutation(self.n)
+        if self.shuffle == "batch":
+            batches = np.arange(self._num_batches)
+            self.rng.shuffle(batches)
+            return np.concatenate([
+                np.arange(b * self.batch_size, min((b + 1) * self.batch_size, self.n))
+                for b in batches
+            ]) if self.n else np.arange(0)
+        return None
+
+    def iter_epoch(self):
+        order = self.epoch_indices()
+        produced = 0
+        total = self.num_batches
+        while produced < total:
+            for b in range(self._num_batches):
+                if produced >= total:
+                    return
+                start, stop = b * self.batch_size, min((b + 1) * self.batch_size, self.n)
+                index = slice(start, stop) if order is None else order[start:stop]
+                if self.shuffle == "batch" and order is not None:
+                    index = slice(int(order[start]), int(order[start]) + (stop - start))
+                yield (slice_arrays(self.x, index), slice_arrays(self.y, index),
+                       slice_arrays(self.sample_weight, index))
+                produced += 1
+
+
+def unpack_x_y_sample_weight(data):
+    """`(x,)`, `(x, y)` or `(x, y, sample_weight)` → `(x, y, sample_weight)`."""
+    if isinstance(data, list):
+        data = tuple(data)
+    if not isinstance(data, tuple):
+        return data, None, None
+    if len(data) == 1:
+        return data[0], None, None
+    if len(data) == 2:
+        return data[0], data[1], None
+    if len(data) == 3:
+        return data[0], data[1], data[2]
+    raise ValueError(
+        "Data is expected to be in format `x`, `(x,)`, `(x, y)`, or `(x, y, sample_weight)`, "
+        f"found: {data}"
+    )
+
+
+pack_x_y_sample_weight = lambda x, y=None, sample_weight=None: (  # noqa: E731
+    (x,) if y is None else ((x, y) if sample_weight is None else (x, y, sample_weight))
+)
+
+
+def _to_numpy_batch(batch):
+    def conv(a):
+        if _module_is(a, "tensorflow"):
+            return a.numpy()
+        if _module_is(a, "torch"):
+            return a.detach().cpu().numpy()
+        return a
+
+    return _map(conv, batch)
+
+
+class IterableDataAdapter:
+    """Batches streamed from an iterable: a generator, PyDataset, DataLoader, tf.data, ..."""
+
+    def __init__(self, data, steps=None, shuffle=False):
+        self.data = data
+        self.steps = steps
+        self.shuffle = shuffle
+        self._iterator = None
+        self._is_pydataset = hasattr(data, "__getitem__") and hasattr(data, "__len__") and hasattr(data, "on_epoch_end")
+        self._reiterable = self._is_pydataset or (
+            hasattr(data, "__iter__") and not hasattr(data, "__next__")
+        )
+
+    @property
+    def num_batches(self):
+        if self.steps is not None:
+            return self.steps
+        if self._is_pydataset:
+            n = getattr(self.data, "num_batches", None)
+            return n if n is not None else len(self.data)
+        if hasattr(self.data, "__len__") and not hasattr(self.data, "__next__"):
+            try:
+                return len(self.data)
+            except TypeError:
+                return None
+        return None
+
+    def iter_epoch(self):
+        if self._is_pydataset:
+            n = self.num_batches
+            order = np.arange(len(self.data))
+            if self.shuffle:
+                np.random.shuffle(order)
+            for i in range(n):
+                yield unpack_x_y_sample_weight(_to_numpy_batch(self.data[int(order[i % len(order)])]))
+            return
+        if self._reiterable and self.steps is None:
+            iterator = iter(self.data)
+        else:
+            if self._iterator is None:
+                self._iterator = iter(self.data)
+            iterator = self._iterator
+        produced = 0
+        while self.steps is None or produced < self.steps:
+            try:
+                batch = next(iterator)
+            except StopIteration:
+                if self._reiterable and self.steps is not None:
+                    self._iterator = iter(self.data)
+                    iterator = self._iterator
+                    if produced == 0:
+                        return
+                    continue
+                return
+            yield unpack_x_y_sample_weight(_to_numpy_batch(batch))
+            produced += 1
+
+    def on_epoch_end(self):
+        if self._is_pydataset:
+            self.data.on_epoch_end()
+
+
+def get_data_adapter(x, y=None, sample_weight=None, batch_size=None, steps=None, shuffle=False,
+                     class_weight=None):
+    if is_array_data(x) or isinstance(x, (list, tuple)) and x and not hasattr(x, "__next__") and _looks_like_arrays(x):
+        x = standardize_arrays(x, "x")
+        y = standardize_arrays(y, "y") if y is not None else None
+        sample_weight = standardize_arrays(sample_weight, "sample_weight") if sample_weight is not None else None
+        check_lengths(x, y, sample_weight)
+        if class_weight is not None and y is not None:
+            sample_weight = apply_class_weight(y, class_weight, sample_weight)
+        return ArrayDataAdapter(x, y, sample_weight, batch_size=batch_size or 32, shuffle=shuffle,
+                                steps=steps)
+    if y is not None:
+        raise ValueError(
+            "`y` argument is not supported when using a generator, dataset or PyDataset as "
+            f"input. Received: x={type(x).__name__}, y={type(y).__name__}"
+        )
+    if sample_weight is not None:
+        raise ValueError(
+            "`sample_weight` argument is not supported when using a generator, dataset or "
+            "PyDataset as input."
+        )
+    if not (hasattr(x, "__iter__") or hasattr(x, "__getitem__")):
+        raise ValueError(
+            f"Unrecognized data type: x={x!r} (of type {type(x)}). Expected NumPy/JAX arrays, "
+            "a list or dict of arrays, a generator, or a PyDataset."
+        )
+    return IterableDataAdapter(x, steps=steps, shuffle=shuffle)
+
+
+def _looks_like_arrays(x):
+    try:
+        arr = np.asarray(x)
+        return arr.dtype != object
+    except Exception:
+        return False
+
+
+def apply_class_weight(y, class_weight, sample_weight):
+    if isinstance(y, (list, tuple, dict)) and len(_flat(y)) > 1:
+        raise ValueError("`class_weight` is only supported for models with a single output.")
+    y = np.asarray(_flat(y)[0])
+    if y.ndim == 2 and y.shape[1] > 1:
+        classes = np.argmax(y, axis=1)
+    elif y.ndim == 2 and y.shape[1] == 1:
+        classes = np.round(y[:, 0]).astype("int64")
+    else:
+        classes = np.round(y).astype("int64")
+    weights = np.asarray([class_weight.get(int(c), 1.0) for c in classes], dtype="float32")
+    if sample_weight is not None:
+        weights = weights * np.asarray(sample_weight, dtype="float32")
+    return weights
+
+
+def train_validation_split(arrays, validation_split):
+    """Split off the last `validation_split` fraction (before any shuffling), as Keras."""
+    if not 0 <= validation_split < 1:
+        raise ValueError(
+            "`validation_split` must be in the range [0, 1). "
+            f"Received: validation_split={validation_split}"
+        )
+    flat = [a for a in _flat(arrays)]
+    n = int(flat[0].shape[0])
+    split_at = int(math.floor(n * (1.0 - validation_split)))
+    if split_at == 0 or split_at == n:
+        raise ValueError(
+            f"Training data contains {n} samples, which is not sufficient to split it into a "
+            f"validation and training set as specified by `validation_split={validation_split}`."
+        )
+    train = _map(lambda a: a[:split_at], arrays)
+    val = _map(lambda a: a[split_at:], arrays)
+    return train, val

@@ -1,0 +1,625 @@
+"""compile / fit / evaluate / predict over one compiled, pure step.
+
+The model's variables (trainable, non-trainable, optimizer, metrics) are gathered once per
+compile into four lists. A step is `(state, batch) -> (logs, state)`: it runs the ordinary
+stateful `train_step(data)` (or a user override) under a `StatelessScope` that maps every
+variable to its traced value, and reads the new values back out of the scope. The step is
+`jax.jit`-compiled once and reused, with the state buffers donated; with
+`steps_per_execution=N` it runs N steps in one call (`lax.scan`). After each call the new
+arrays are rebound into the Variables (no copy), so callbacks always see current weights
+and their writes (weights, learning rate) take effect at the next step.
+
+A user `train_step(self, state, data)` in Keras 3's JAX style receives and returns the
+same four lists directly.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from keras_on_jax.backend import scopes
+from keras_on_jax.training import data_adapters
+from keras_on_jax.training.compile_utils import CompileLoss, CompileMetrics, to_host_logs
+from keras_on_jax.training.data_adapters import unpack_x_y_sample_weight
+
+
+def _tree_flat(x):
+    return jax.tree.leaves(x)
+
+
+def _batch_size_of(x):
+    leaves = _tree_flat(x)
+    return leaves[0].shape[0] if leaves else 1
+
+
+def _takes_state(method):
+    try:
+        params = [p for p in inspect.signature(method).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        return False
+    return len(params) == 2
+
+
+class Trainer:
+    """Training, evaluation and inference for `keras.Model`."""
+
+    def __init__(self):
+        self.compiled = False
+        self.optimizer = None
+        self.loss = None
+        self._compile_loss = None
+        self._compile_metrics = None
+        self._loss_tracker = None
+        self._compiled_trainable = None
+        self._functions = {}
+        self.stop_training = False
+        self.history = None
+        self.steps_per_execution = 1
+        self._run_eagerly = False
+        self.jit_compile = True
+        self._compile_config = None
+
+    # ---- compile ------------------------------------------------------------------------
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
+                weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
+                jit_compile="auto", auto_scale_loss=True, **kwargs):
+        """Configure the model for training (Keras 3 arguments)."""
+        from keras_on_jax import metrics as metrics_module
+        from keras_on_jax import optimizers
+
+        if "experimental_steps_per_execution" in kwargs:
+            steps_per_execution = kwargs.pop("experimental_steps_per_execution")
+        kwargs.pop("sample_weight_mode", None)
+        if kwargs:
+            raise ValueError(f"Invalid keyword argument(s) in `compile()`: {sorted(kwargs)}.")
+        if not isinstance(steps_per_execution, int) or steps_per_execution < 1:
+            raise ValueError(
+                "`steps_per_execution` must be a positive int. "
+                f"Received: steps_per_execution={steps_per_execution!r}"
+            )
+        self.optimizer = optimizers.get(optimizer)
+        if auto_scale_loss:
+            from keras_on_jax.backend import dtype_policies
+
+            if dtype_policies.global_policy().compute_dtype == "float16" or self.dtype_policy.compute_dtype == "float16":
+                LossScaleOptimizer = getattr(optimizers, "LossScaleOptimizer", None)
+                if LossScaleOptimizer is not None and not isinstance(self.optimizer, LossScaleOptimizer):
+                    self.optimizer = LossScaleOptimizer(self.optimizer)
+        self.loss = loss
+        self._compile_loss = CompileLoss(loss, loss_weights) if loss is not None else None
+        self._compile_metrics = CompileMetrics(metrics, weighted_metrics)
+        self._loss_tracker = metrics_module.Mean(name="loss")
+        self.steps_per_execution = steps_per_execution
+        self._run_eagerly = bool(run_eagerly)
+        self.jit_compile = (not run_eagerly) if jit_compile == "auto" else bool(jit_compile)
+        # The FAQ: compile() freezes the set of trained variables until the next compile.
+        self._compiled_trainable = list(self.trainable_variables) if self.built else None
+        self._functions = {}
+        self.compiled = True
+        self._compile_config = {
+            "optimizer": optimizer if isinstance(optimizer, str) else None,
+            "loss": loss, "loss_weights": loss_weights, "metrics": metrics,
+            "weighted_metrics": weighted_metrics, "run_eagerly": run_eagerly,
+            "steps_per_execution": steps_per_execution, "jit_compile": jit_compile,
+        }
+
+    @property
+    def run_eagerly(self):
+        return self._run_eagerly
+
+    @run_eagerly.setter
+    def run_eagerly(self, value):
+        self._run_eagerly = bool(value)
+        self._functions = {}
+
+    @property
+    def compiled_loss(self):
+        """Keras 2's `self.compiled_loss(y, y_pred, sample_weight, regularization_losses)`."""
+        return self._compile_loss
+
+    @property
+    def compiled_metrics(self):
+        """Keras 2's `self.compiled_metrics.update_state(y, y_pred, sample_weight)`."""
+        return self._compile_metrics
+
+    @property
+    def metrics(self):
+        out = []
+        if self.compiled:
+            if self._loss_tracker is not None:
+                out.append(self._loss_tracker)
+            if self._compile_loss is not None:
+                out.extend(self._compile_loss.metrics)
+            if self._compile_metrics is not None:
+                out.extend(self._compile_metrics.metrics)
+        return out
+
+    @property
+    def metrics_names(self):
+        return [m.name for m in self.metrics]
+
+    @property
+    def metrics_variables(self):
+        out, seen = [], set()
+        for m in self.metrics:
+            for v in m.variables:
+                if id(v) not in seen:
+                    seen.add(id(v))
+                    out.append(v)
+        return out
+
+    def reset_metrics(self):
+        for m in self.metrics:
+            m.reset_state()
+
+    def _assert_compiled(self, what):
+        if not self.compiled:
+            raise ValueError(
+                f"You must call `compile()` before calling `{what}()`."
+            )
+
+    # ---- the step methods (overridable) --------------------------------------------------------
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        losses = []
+        if self._compile_loss is not None:
+            losses.append(self._compile_loss.compute(y, y_pred, sample_weight))
+        for loss in self.losses:
+            losses.append(jnp.sum(jnp.asarray(loss, dtype="float32")))
+        if not losses:
+            return jnp.zeros((), dtype="float32")
+        total = losses[0]
+        for loss in losses[1:]:
+            total = total + loss
+        return total
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        if self._compile_metrics is not None:
+            self._compile_metrics.update_state(y, y_pred, sample_weight)
+        return self.get_metrics_result()
+
+    def get_metrics_result(self):
+        logs = {}
+        for m in self.metrics:
+            result = m.result()
+            if isinstance(result, dict):
+                logs.update(result)
+            else:
+                logs[getattr(m, "_compile_name", m.name)] = result
+        return logs
+
+    def _value_and_grad(self, fn, variables):
+        """`fn()` reads Variables; return `(value, aux, grads)` w.r.t. `variables`.
+
+        Updates `fn` makes to other variables (BatchNorm statistics, seeds) are re-applied
+        in the enclosing scope, so they reach the step's new state.
+        """
+        updated = []
+
+        def pure(values):
+            with scopes.StatelessScope(list(zip(variables, values)), collect_losses=True) as scope:
+                value, aux = fn()
+                ids = {id(v) for v in variables}
+                updated[:] = [v for v in scope.updated_variables() if id(v) not in ids]
+                new_values = [scope.get_current_value(v) for v in updated]
+            return value, (aux, new_values)
+
+        values = [v.value for v in variables]
+        (value, (aux, new_values)), grads = jax.value_and_grad(pure, has_aux=True)(values)
+        for v, new in zip(updated, new_values):
+            v.assign(new)
+        return value, aux, grads
+
+    def train_step(self, data):
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        trainable = self._trainable_for_step()
+
+        def forward():
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight,
+                                     training=True)
+            return _scale_loss(self.optimizer, loss), (loss, y_pred)
+
+        _, (loss, y_pred), grads = self._value_and_grad(forward, trainable)
+        if trainable:
+            self.optimizer.apply(grads, trainable)
+        self._loss_tracker.update_state(loss, sample_weight=_batch_size_of(x))
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def test_step(self, data):
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        y_pred = self(x, training=False)
+        loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight,
+                                 training=False)
+        self._loss_tracker.update_state(loss, sample_weight=_batch_size_of(x))
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def predict_step(self, data):
+        x, _, _ = unpack_x_y_sample_weight(data)
+        return self(x, training=False)
+
+    # ---- state and compiled functions -----------------------------------------------------------
+    def _trainable_for_step(self):
+        if self._compiled_trainable is None:
+            self._compiled_trainable = list(self.trainable_variables)
+        return self._compiled_trainable
+
+    def _state_groups(self, kind):
+        trainable = self._trainable_for_step()
+        ids = {id(v) for v in trainable}
+        non_trainable = [v for v in self.variables if id(v) not in ids]
+        if kind == "predict":
+            return [trainable, non_trainable]
+        metric_vars = self.metrics_variables
+        if kind == "test":
+            return [trainable, non_trainable, metric_vars]
+        return [trainable, non_trainable, list(self.optimizer.variables), metric_vars]
+
+    def _make_function(self, kind, n_steps):
+        groups = self._state_groups(kind)
+        flat_vars = [v for g in groups for v in g]
+        sizes = [len(g) for g in groups]
+        method = {"train": self.train_step, "test": self.test_step, "predict": self.predict_step}[kind]
+        jax_style = _takes_state(method)
+
+        def split(state):
+            out, i = [], 0
+            for n in sizes:
+                out.append(list(state[i:i + n]))
+                i += n
+            return out
+
+        key_order = []
+
+        def one_step(state, data):
+            logs, new_state = _one_step(state, data)
+            if isinstance(logs, dict):
+                key_order[:] = list(logs.keys())
+            return logs, new_state
+
+        def _one_step(state, data):
+            if jax_style:
+                if kind == "predict":
+                    trainable, non_trainable = split(state)
+                    outputs, non_trainable = method((trainable, non_trainable), data)
+                    return outputs, [*trainable, *non_trainable]
+                logs, new_groups = method(tuple(split(state)), data)
+                return logs, [v for g in new_groups for v in g]
+            with scopes.StatelessScope(list(zip(flat_vars, state))) as scope:
+                logs = method(data)
+            new_state = [scope.get_current_value(v) for v in flat_vars]
+            return logs, new_state
+
+        if n_steps == 1:
+            fn = one_step
+        else:
+            def fn(state, data):
+                def body(carry, batch):
+                    logs, carry = one_step(carry, batch)
+                    return carry, logs
+
+                state, logs = jax.lax.scan(body, state, data)
+                if kind == "predict":
+                    return logs, state
+                return jax.tree.map(lambda v: v[-1], logs), state
+
+        if self.jit_compile and not self._run_eagerly:
+            fn = jax.jit(fn, donate_argnums=0 if kind != "predict" else ())
+        return fn, flat_vars, key_order
+
+    def _function(self, kind, n_steps=1):
+        key = (kind, n_steps)
+        entry = self._functions.get(key)
+        if entry is None:
+            entry = self._make_function(kind, n_steps)
+            self._functions[key] = entry
+        return entry
+
+    def _run(self, kind, batch, n_steps=1):
+        fn, flat_vars, key_order = self._function(kind, n_steps)
+        state = [v.get_raw_value() for v in flat_vars]
+        logs, new_state = fn(state, batch)
+        for v, value in zip(flat_vars, new_state):
+            v.set_raw_value(value)
+        if isinstance(logs, dict) and key_order:
+            # jit returns dicts with sorted keys; Keras reports them in metric order.
+            logs = {k: logs[k] for k in key_order if k in logs}
+        return logs
+
+    # ---- building before the first step ---------------------------------------------------------
+    def _output_names_for(self, y_pred):
+        if isinstance(y_pred, dict):
+            return list(y_pred.keys())
+        n = len(y_pred) if isinstance(y_pred, (list, tuple)) else 1
+        names = list(getattr(self, "output_names", None) or [])
+        if len(names) == n:
+            return names
+        return ["output"] if n == 1 else [f"output_{i + 1}" for i in range(n)]
+
+    def _symbolic_build(self, x, y=None, kind="train"):
+        """Build the model, the loss, the metrics and the optimizer from one batch's specs."""
+        def to_struct(a):
+            a = jnp.asarray(a) if not hasattr(a, "shape") else a
+            return jax.ShapeDtypeStruct(a.shape, a.dtype)
+
+        need_model = not self.built or any(not l.built for l in self._flatten_layers())
+        if need_model or (self.compiled and kind != "predict" and (
+            (self._compile_loss is not None and not self._compile_loss.built)
+            or not self._compile_metrics.built
+        )):
+            x_struct = jax.tree.map(to_struct, x)
+
+            def forward(xs):
+                with scopes.StatelessScope([]):
+                    return self(xs, training=False)
+
+            y_pred = jax.eval_shape(forward, x_struct)
+            if not self.built:
+                self.built = True
+            if self.compiled and kind != "predict":
+                names = self._output_names_for(y_pred)
+                if self._compile_loss is not None and not self._compile_loss.built:
+                    self._compile_loss.build(names)
+                if not self._compile_metrics.built:
+                    loss_fns = self._compile_loss.loss_fns if self._compile_loss is not None else None
+                    self._compile_metrics.build(names, y, y_pred, loss_fns)
+                    for metric in self._compile_metrics.metrics:
+                        if getattr(metric, "_compile_name", metric.name) != metric.name:
+                            try:
+                                metric.name = metric._compile_name
+                            except AttributeError:
+                                pass
+                self._functions = {}
+        if kind == "train" and self.optimizer is not None and not getattr(self.optimizer, "built", False):
+            self.optimizer.build(self._trainable_for_step())
+            self._functions = {}
+
+    # ---- fit / evaluate / predict -----------------------------------------------------------------
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq=1, **kwargs):
+        """Train the model; returns a `History` object."""
+        from keras_on_jax.callbacks import CallbackList
+
+        self._assert_compiled("fit")
+        for legacy in ("max_queue_size", "workers", "use_multiprocessing"):
+            kwargs.pop(legacy, None)
+        if kwargs:
+            raise ValueError(f"Invalid keyword argument(s) in `fit()`: {sorted(kwargs)}.")
+        if validation_split and validation_data is None:
+            if not data_adapters.is_array_data(x):
+                raise ValueError(
+                    "`validation_split` is only supported for Tensors or NumPy arrays, found "
+                    f"following types in the input: {type(x)}"
+                )
+            (x, y, sample_weight), validation_data = data_adapters.train_validation_split(
+                (x, y, sample_weight), validation_split
+            )
+        elif validation_split and not 0 <= validation_split < 1:
+            raise ValueError(
+                f"`validation_split` must be in the range [0, 1). Received: {validation_split}"
+            )
+        adapter = data_adapters.get_data_adapter(
+            x, y, sample_weight, batch_size=batch_size, steps=steps_per_epoch, shuffle=shuffle,
+            class_weight=class_weight,
+        )
+        val_adapter = None
+        if validation_data is not None:
+            vx, vy, vsw = unpack_x_y_sample_weight(validation_data)
+            val_adapter = data_adapters.get_data_adapter(
+                vx, vy, vsw, batch_size=validation_batch_size or batch_size,
+                steps=validation_steps, shuffle=False,
+            )
+        if verbose == "auto":
+            verbose = 1
+        callbacks = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
+            callbacks, add_history=True, add_progbar=verbose != 0, model=self,
+            verbose=verbose, epochs=epochs, steps=adapter.num_batches,
+        )
+        self.stop_training = False
+        spe = self.steps_per_execution
+        callbacks.on_train_begin()
+        training_logs = None
+        logs = {}
+        for epoch in range(initial_epoch, epochs):
+            self.reset_metrics()
+            callbacks.on_epoch_begin(epoch)
+            logs = self._epoch(adapter, "train", spe, callbacks)
+            if logs is None:
+                break
+            epoch_logs = to_host_logs(logs)
+            if val_adapter is not None and _should_validate(epoch, validation_freq):
+                val_logs = self._evaluate_adapter(val_adapter, callbacks, verbose=0)
+                epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
+            callbacks.on_epoch_end(epoch, epoch_logs)
+            training_logs = epoch_logs
+            if hasattr(adapter, "on_epoch_end"):
+                adapter.on_epoch_end()
+            if self.stop_training:
+                break
+        callbacks.on_train_end(logs=training_logs)
+        return self.history
+
+    def _epoch(self, adapter, kind, spe, callbacks):
+        begin = getattr(callbacks, f"on_{kind}_batch_begin")
+        end = getattr(callbacks, f"on_{kind}_batch_end")
+        logs = None
+        step = 0
+        built = False
+        pending = []
+        for batch in adapter.iter_epoch():
+            x, y, sw = batch
+            if not built:
+                self._symbolic_build(x, y, kind=kind)
+                built = True
+            if spe == 1:
+                begin(step)
+                logs = self._run(kind, (x, y, sw) if sw is not None else ((x, y) if y is not None else (x,)))
+                end(step, logs)
+                step += 1
+            else:
+                pending.append(_pack(x, y, sw))
+                if len(pending) == spe:
+                    logs = self._run_group(kind, pending, step, begin, end)
+                    step += len(pending)
+                    pending = []
+            if self.stop_training and kind == "train":
+                break
+        if pending:
+            logs = self._run_group(kind, pending, step, begin, end)
+        if logs is None and step == 0 and not pending and kind == "train" and not built:
+            raise ValueError(
+                "Unexpected value for `steps_per_epoch` or empty data: the training data "
+                "produced no batch."
+            )
+        return logs
+
+    def _run_group(self, kind, batches, step, begin, end):
+        shapes = [tuple(a.shape for a in _tree_flat(b)) for b in batches]
+        begin(step)
+        if all(s == shapes[0] for s in shapes):
+            stacked = jax.tree.map(lambda *a: np.stack([np.asarray(v) for v in a]), *batches)
+            logs = self._run(kind, stacked, n_steps=len(batches))
+        else:
+            logs = None
+            for b in batches:
+                logs = self._run(kind, b)
+        end(step + len(batches) - 1, logs)
+        return logs
+
+    def _evaluate_adapter(self, adapter, callbacks, verbose=0):
+        self.reset_metrics()
+        callbacks.on_test_begin()
+        logs = self._epoch(adapter, "test", self.steps_per_execution, callbacks)
+        host = to_host_logs(logs) if logs is not None else {}
+        callbacks.on_test_end(host)
+        return host
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
+                 steps=None, callbacks=None, return_dict=False, **kwargs):
+        """Return the loss and metric values (a list, a scalar, or a dict)."""
+        from keras_on_jax.callbacks import CallbackList
+
+        self._assert_compiled("evaluate")
+        for legacy in ("max_queue_size", "workers", "use_multiprocessing"):
+            kwargs.pop(legacy, None)
+        if kwargs:
+            raise ValueError(f"Invalid keyword argument(s) in `evaluate()`: {sorted(kwargs)}.")
+        adapter = data_adapters.get_data_adapter(x, y, sample_weight, batch_size=batch_size,
+                                                 steps=steps, shuffle=False)
+        if verbose == "auto":
+            verbose = 1
+        callbacks = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
+            callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
+            steps=adapter.num_batches,
+        )
+        logs = self._evaluate_adapter(adapter, callbacks, verbose)
+        return self._format_eval(logs, return_dict)
+
+    def _format_eval(self, logs, return_dict):
+        if return_dict:
+            return logs
+        values = list(logs.values())
+        if len(values) == 1:
+            return values[0]
+        return values
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None, **kwargs):
+        """Return the model outputs as NumPy arrays, for inputs of any length."""
+        from keras_on_jax.callbacks import CallbackList
+
+        for legacy in ("max_queue_size", "workers", "use_multiprocessing"):
+            kwargs.pop(legacy, None)
+        if kwargs:
+            raise ValueError(f"Invalid keyword argument(s) in `predict()`: {sorted(kwargs)}.")
+        adapter = data_adapters.get_data_adapter(x, None, None, batch_size=batch_size,
+                                                 steps=steps, shuffle=False)
+        if verbose == "auto":
+            verbose = 1
+        callbacks = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
+            callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
+            steps=adapter.num_batches,
+        )
+        callbacks.on_predict_begin()
+        outputs = []
+        step = 0
+        for batch in adapter.iter_epoch():
+            bx = batch[0]
+            if step == 0:
+                self._symbolic_build(bx, kind="predict")
+            callbacks.on_predict_batch_begin(step)
+            out = self._run("predict", (bx,))
+            outputs.append(out)
+            callbacks.on_predict_batch_end(step, {"outputs": out})
+            step += 1
+        callbacks.on_predict_end()
+        if not outputs:
+            raise ValueError("Unexpected result of `predict_function` (empty batch_outputs).")
+        host = jax.device_get(outputs)
+        return jax.tree.map(lambda *parts: np.concatenate(parts, axis=0), *host)
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        self._assert_compiled("train_on_batch")
+        if class_weight is not None:
+            sample_weight = data_adapters.apply_class_weight(y, class_weight, sample_weight)
+        x, y, sample_weight = (data_adapters.standardize_arrays(v, n) if v is not None else None
+                               for v, n in ((x, "x"), (y, "y"), (sample_weight, "sample_weight")))
+        self._symbolic_build(x, y, kind="train")
+        logs = to_host_logs(self._run("train", _pack(x, y, sample_weight)))
+        return logs if return_dict else self._format_eval(logs, False)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        self._assert_compiled("test_on_batch")
+        self._symbolic_build(x, y, kind="test")
+        self.reset_metrics()
+        logs = to_host_logs(self._run("test", _pack(x, y, sample_weight)))
+        return logs if return_dict else self._format_eval(logs, False)
+
+    def predict_on_batch(self, x):
+        self._symbolic_build(x, kind="predict")
+        return jax.device_get(self._run("predict", (x,)))
+
+    # ---- the pure path -----------------------------------------------------------------------------------
+    def get_compile_config(self):
+        return self._compile_config
+
+    def compile_from_config(self, config):
+        from keras_on_jax.io import serialization
+
+        config = serialization.deserialize_keras_object(config) if "module" in (config or {}) else config
+        if config:
+            self.compile(**config)
+
+    def make_train_function(self, force=False):
+        return self._function("train", self.steps_per_execution)[0]
+
+    def make_test_function(self, force=False):
+        return self._function("test", self.steps_per_execution)[0]
+
+    def make_predict_function(self, force=False):
+        return self._function("predict", 1)[0]
+
+
+def _pack(x, y, sw):
+    if sw is not None:
+        return (x, y, sw)
+    if y is not None:
+        return (x, y)
+    return (x,)
+
+
+def _scale_loss(optimizer, loss):
+    scale = getattr(optimizer, "scale_loss", None)
+    return scale(loss) if scale is not None else loss
+
+
+def _should_validate(epoch, validation_freq):
+    if isinstance(validation_freq, int):
+        return (epoch + 1) % validation_freq == 0
+    return (epoch + 1) in validation_freq

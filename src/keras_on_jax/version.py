@@ -1,0 +1,7 @@
+"""The package version."""
+
+__version__ = "0.1.0"
+
+
+def version():
+    return __version__
