@@ -1,0 +1,216 @@
+"""Serialization shared by `initializers`, `regularizers` and `constraints`.
+
+The dict format is Keras 3's (`keras.saving.serialize_keras_object`):
+`{"module": ..., "class_name": ..., "config": ..., "registered_name": ...}`, so configs
+written here load in Keras and the other way round. Only what these three packages need
+is handled: objects with `get_config`, plain functions, tensors/NumPy values and seed
+generators inside configs.
+"""
+
+from __future__ import annotations
+
+import inspect
+import types
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from keras_on_jax.backend import dtypes
+from keras_on_jax.backend.random import SeedGenerator
+from keras_on_jax.backend.variables import Variable
+
+# The public Keras module each of our classes is exported from (what Keras writes).
+_PUBLIC_MODULES = {
+    "keras_on_jax.initializers": "keras.initializers",
+    "keras_on_jax.regularizers": "keras.regularizers",
+    "keras_on_jax.constraints": "keras.constraints",
+    "keras_on_jax.backend.random": "keras.random",
+}
+
+
+def _public_module(cls):
+    module = cls.__module__
+    for prefix, public in _PUBLIC_MODULES.items():
+        if module == prefix or module.startswith(prefix + "."):
+            return public
+    return None
+
+
+def serialize_value(value):
+    """Serialize a value found inside a config (recursively)."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, SeedGenerator):
+        config = {"seed": value._initial_seed, "name": value.name}
+        return {
+            "module": "keras.random",
+            "class_name": "SeedGenerator",
+            "config": config,
+            "registered_name": None,
+        }
+    if isinstance(value, Variable):
+        value = value.value
+    if isinstance(value, jax.Array):
+        return {
+            "class_name": "__tensor__",
+            "config": {
+                "value": np.asarray(value).tolist(),
+                "dtype": dtypes.standardize_dtype(value.dtype),
+            },
+        }
+    if isinstance(value, np.ndarray):
+        return {
+            "class_name": "__numpy__",
+            "config": {"value": value.tolist(), "dtype": dtypes.standardize_dtype(value.dtype)},
+        }
+    if isinstance(value, (list, tuple)):
+        return [serialize_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: serialize_value(v) for k, v in value.items()}
+    if hasattr(value, "get_config") or callable(value):
+        return serialize_object(value)
+    return value
+
+
+def serialize_object(obj):
+    """`keras.saving.serialize_keras_object` for initializers, regularizers, constraints."""
+    if obj is None:
+        return None
+    if isinstance(obj, types.FunctionType) or inspect.isbuiltin(obj):
+        return {
+            "module": "builtins",
+            "class_name": "function",
+            "config": obj.__name__,
+            "registered_name": "function",
+        }
+    if inspect.isclass(obj):
+        raise TypeError(
+            f"Cannot serialize a class; pass an instance. Received: {obj!r}"
+        )
+    if not hasattr(obj, "get_config"):
+        raise TypeError(
+            f"Cannot serialize {obj!r}: it has no `get_config()` method and is not a "
+            "plain function."
+        )
+    cls = type(obj)
+    module = _public_module(cls)
+    registered = getattr(cls, "_keras_registered_name", None)
+    config = {k: serialize_value(v) for k, v in obj.get_config().items()}
+    return {
+        "module": module,
+        "class_name": cls.__name__,
+        "config": config,
+        "registered_name": None if module is not None else (registered or cls.__name__),
+    }
+
+
+def deserialize_value(value):
+    """Inverse of `serialize_value` for the special tensor/seed forms."""
+    if isinstance(value, dict) and "class_name" in value and "config" in value:
+        class_name = value["class_name"]
+        inner = value["config"] or {}
+        if class_name == "__tensor__":
+            return jnp.asarray(inner["value"], dtype=inner["dtype"])
+        if class_name == "__numpy__":
+            return np.array(inner["value"], dtype=inner["dtype"])
+        if class_name == "SeedGenerator":
+            return SeedGenerator(seed=inner.get("seed"), name=inner.get("name"))
+    if isinstance(value, list):
+        return [deserialize_value(v) for v in value]
+    return value
+
+
+def _custom_objects(custom_objects):
+    # TODO(lead): merge the global registry of `keras.saving.register_keras_serializable`
+    # here once the saving package provides one.
+    return dict(custom_objects or {})
+
+
+def _unknown(kind, name, module_objects):
+    valid = sorted(module_objects)
+    return ValueError(
+        f"Could not interpret {kind} identifier: {name!r}. Expected the name of a "
+        f"built-in {kind} (one of {valid}), a config dict, an instance or a callable."
+    )
+
+
+def _instantiate(cls, inner_config, kind):
+    if isinstance(cls, types.FunctionType) or (callable(cls) and not inspect.isclass(cls)):
+        return cls
+    if not hasattr(cls, "from_config"):
+        raise TypeError(
+            f"Unable to reconstruct an instance of {cls!r} ({kind}): the class has no "
+            "`from_config()` method."
+        )
+    return cls.from_config(dict(inner_config or {}))
+
+
+def deserialize_object(config, module_objects, kind, custom_objects=None):
+    """`keras.saving.deserialize_keras_object` restricted to one package's objects."""
+    if config is None:
+        return None
+    custom = _custom_objects(custom_objects)
+    if isinstance(config, str):
+        if config in custom:
+            obj = custom[config]
+            return obj() if inspect.isclass(obj) else obj
+        if config in module_objects:
+            return _instantiate(module_objects[config], {}, kind)
+        raise _unknown(kind, config, module_objects)
+    if not isinstance(config, dict):
+        raise ValueError(
+            f"Could not interpret {kind} config: expected a string or a dict with "
+            f"'class_name' and 'config'. Received: {config!r}"
+        )
+    if "class_name" not in config:
+        raise ValueError(f"Unknown `config` as a `dict` for a {kind}: config={config!r}")
+    class_name = config["class_name"]
+    inner = config.get("config")
+    registered_name = config.get("registered_name")
+    if class_name == "function":
+        fn_name = inner if isinstance(inner, str) else registered_name
+        for name in (registered_name, fn_name):
+            if name in custom:
+                return custom[name]
+        if fn_name in module_objects:
+            return module_objects[fn_name]
+        raise _unknown(kind, fn_name, module_objects)
+    if class_name in custom:
+        cls = custom[class_name]
+    elif registered_name in custom:
+        cls = custom[registered_name]
+    elif class_name in module_objects:
+        cls = module_objects[class_name]
+    else:
+        raise _unknown(kind, class_name, module_objects)
+    if inner is not None and not isinstance(inner, dict):
+        raise TypeError(
+            f"Expected 'config' to be a dict for {class_name}, instead got "
+            f"{type(inner).__name__}. Full config: {config!r}"
+        )
+    return _instantiate(cls, inner, kind)
+
+
+def get_object(identifier, module_objects, kind):
+    """The shared part of `get`: None, dict, string, class, instance or callable."""
+    if identifier is None:
+        return None
+    if isinstance(identifier, dict):
+        obj = deserialize_object(identifier, module_objects, kind)
+    elif isinstance(identifier, str):
+        if identifier not in module_objects:
+            raise _unknown(kind, identifier, module_objects)
+        obj = module_objects[identifier]
+    else:
+        obj = identifier
+    if callable(obj):
+        if inspect.isclass(obj):
+            obj = obj()
+        return obj
+    raise ValueError(
+        f"Could not interpret {kind} identifier: {identifier!r}. Expected a string, a "
+        "config dict, an instance or a callable."
+    )
