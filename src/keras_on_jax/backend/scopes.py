@@ -125,3 +125,27 @@ class SymbolicScope:
 
 def in_symbolic_scope() -> bool:
     return bool(_stack("symbolic"))
+
+
+class VariableCreatedWhileTracing(Exception):
+    """Raised when a layer creates weights while its output shape is being traced.
+
+    The caller then builds the layer eagerly on concrete zeros (outside any trace) and
+    traces again: NNX variables must be created outside JAX transformations.
+    """
+
+
+class SpecTracingScope:
+    """Active while output specs are inferred by tracing (jax.eval_shape)."""
+
+    def __enter__(self):
+        _stack("spec_tracing").append(self)
+        return self
+
+    def __exit__(self, *exc):
+        _stack("spec_tracing").pop()
+        return False
+
+
+def in_spec_tracing() -> bool:
+    return bool(_stack("spec_tracing"))

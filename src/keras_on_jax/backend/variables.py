@@ -59,6 +59,8 @@ class Variable(nnx.Variable):
     ):
         if name is None:
             name = "variable"
+        if scopes.in_spec_tracing():
+            raise scopes.VariableCreatedWhileTracing(name)
         if not isinstance(name, str) or "/" in name:
             raise ValueError(
                 f"Argument `name` must be a string without '/'. Received: name={name!r}"

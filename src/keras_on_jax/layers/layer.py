@@ -744,6 +744,22 @@ def _serialize_dtype_policy(policy):
 _PROBE_SIZES = (83, 89)
 
 
+def build_eagerly(layer, args, kwargs):
+    """Call `layer` once on concrete zeros (no trace), so lazily-created weights exist."""
+
+    def to_zeros(x):
+        if isinstance(x, KerasTensor):
+            return jnp.zeros(tuple(1 if d is None else d for d in x.shape), dtype=x.dtype)
+        if isinstance(x, jax.ShapeDtypeStruct):
+            return jnp.zeros(x.shape, dtype=x.dtype)
+        return x
+
+    z_args = _map_structure(to_zeros, args)
+    z_kwargs = _map_structure(to_zeros, kwargs)
+    with scopes.StatelessScope([]):
+        layer._eager_call(list(z_args), dict(z_kwargs))
+
+
 def _trace_output_spec(layer, args, kwargs):
     """Infer output specs by tracing `call` with `jax.eval_shape`.
 
@@ -777,9 +793,17 @@ def _trace_output_spec(layer, args, kwargs):
 
         return jax.eval_shape(fn, *[flat[i] for i in positions])
 
+    def run_guarded(size):
+        with scopes.SpecTracingScope():
+            return run(size)
+
     try:
-        first = run(_PROBE_SIZES[0])
-        second = run(_PROBE_SIZES[1]) if has_none else first
+        try:
+            first = run_guarded(_PROBE_SIZES[0])
+        except scopes.VariableCreatedWhileTracing:
+            build_eagerly(layer, args, kwargs)
+            first = run_guarded(_PROBE_SIZES[0])
+        second = run_guarded(_PROBE_SIZES[1]) if has_none else first
     except Exception as e:
         raise type(e)(
             f"Exception encountered when calling {type(layer).__name__}.call() on symbolic "

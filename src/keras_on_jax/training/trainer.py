@@ -358,7 +358,16 @@ class Trainer:
                 with scopes.StatelessScope([]):
                     return self(xs, training=False)
 
-            y_pred = jax.eval_shape(forward, x_struct)
+            try:
+                with scopes.SpecTracingScope():
+                    y_pred = jax.eval_shape(forward, x_struct)
+            except scopes.VariableCreatedWhileTracing:
+                # Subclassed models create weights on first call: build on concrete zeros.
+                from keras_on_jax.layers.layer import build_eagerly
+
+                build_eagerly(self, (jax.tree.map(lambda s: jax.ShapeDtypeStruct((1, *s.shape[1:]), s.dtype), x_struct),), {})
+                with scopes.SpecTracingScope():
+                    y_pred = jax.eval_shape(forward, x_struct)
             if not self.built:
                 self.built = True
             if self.compiled and kind != "predict":
@@ -571,6 +580,7 @@ class Trainer:
         x, y, sample_weight = (data_adapters.standardize_arrays(v, n) if v is not None else None
                                for v, n in ((x, "x"), (y, "y"), (sample_weight, "sample_weight")))
         self._symbolic_build(x, y, kind="train")
+        self.reset_metrics()
         logs = to_host_logs(self._run("train", _pack(x, y, sample_weight)))
         return logs if return_dict else self._format_eval(logs, False)
 

@@ -1,0 +1,125 @@
+"""Import aliases for the drop-in runner: `keras` (and, without TensorFlow, `tensorflow`).
+
+`install()` adds a meta-path finder so that `import keras`, `import keras.layers`,
+`from keras.optimizers import schedules`, ... resolve to keras_on_jax. Where TensorFlow
+is not installed, `import tensorflow as tf` gives a small module exposing the FAQ's
+TensorFlow spellings mapped to this package (`tf.keras`, `tf.distribute`, `tf.device`,
+`tf.random.set_seed`, `tf.GradientTape`, `tf.config`, `tf.tpu`); any other `tf.*` name
+raises an error that names it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import sys
+import types
+
+_PREFIX = "keras_on_jax"
+
+
+class _KerasAliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname == "keras" or fullname.startswith("keras."):
+            real = _PREFIX + fullname[len("keras"):]
+            if importlib.util.find_spec(real) is None:
+                return None
+            return importlib.machinery.ModuleSpec(fullname, self, origin=real)
+        if fullname == "tensorflow" and _tensorflow_missing():
+            return importlib.machinery.ModuleSpec(fullname, self, origin="tensorflow-shim")
+        return None
+
+    def create_module(self, spec):
+        if spec.origin == "tensorflow-shim":
+            return _make_tensorflow_shim()
+        return importlib.import_module(spec.origin)
+
+    def exec_module(self, module):
+        pass
+
+
+def _tensorflow_missing():
+    for finder in sys.meta_path:
+        if isinstance(finder, _KerasAliasFinder):
+            continue
+        find = getattr(finder, "find_spec", None)
+        if find is not None and find("tensorflow", None) is not None:
+            return False
+    return True
+
+
+class _NotProvided(types.ModuleType):
+    """A namespace whose unknown attributes raise a clear error."""
+
+    def __init__(self, name, mapping):
+        super().__init__(name)
+        self._mapping = mapping
+
+    def __getattr__(self, attr):
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        if attr in self._mapping:
+            value = self._mapping[attr]
+            value = value() if callable(value) and getattr(value, "_lazy", False) else value
+            setattr(self, attr, value)
+            return value
+        raise AttributeError(
+            f"`{self.__name__}.{attr}` is not provided by keras_on_jax (TensorFlow is not "
+            "installed; only the Keras FAQ's TensorFlow symbols are mapped to this package)."
+        )
+
+
+def _lazy(path):
+    def resolve():
+        module_name, _, attr = path.rpartition(":")
+        module = importlib.import_module(module_name)
+        if not attr:
+            return module
+        obj = module
+        for part in attr.split("."):
+            obj = getattr(obj, part)
+        return obj
+
+    resolve._lazy = True
+    return resolve
+
+
+def _make_tensorflow_shim():
+    import keras_on_jax
+
+    tf = _NotProvided("tensorflow", {
+        "keras": keras_on_jax,
+        "distribute": _lazy("keras_on_jax.distribute:"),
+        "device": _lazy("keras_on_jax.distribute:device"),
+        "device_scope": _lazy("keras_on_jax.distribute:device"),
+        "GradientTape": _lazy("keras_on_jax.training.gradient_tape:GradientTape"),
+    })
+    tf.__version__ = "keras_on_jax-shim"
+    tf.random = _NotProvided("tensorflow.random", {
+        "set_seed": _lazy("keras_on_jax.utils:set_random_seed"),
+    })
+    tf.config = _NotProvided("tensorflow.config", {
+        "experimental_connect_to_cluster": _lazy("keras_on_jax.distribute:experimental_connect_to_cluster"),
+        "list_physical_devices": _lazy("keras_on_jax.distribute:list_physical_devices"),
+    })
+    tf.tpu = _NotProvided("tensorflow.tpu", {})
+    tf.tpu.experimental = _NotProvided("tensorflow.tpu.experimental", {
+        "initialize_tpu_system": _lazy("keras_on_jax.distribute:initialize_tpu_system"),
+    })
+    return tf
+
+
+_INSTALLED = False
+
+
+def install():
+    """Make `import keras` (and `import tensorflow` when absent) resolve to this package."""
+    global _INSTALLED
+    if _INSTALLED:
+        return
+    sys.meta_path.insert(0, _KerasAliasFinder())
+    for name in [n for n in sys.modules if n == "keras" or n.startswith("keras.")]:
+        del sys.modules[name]
+    _INSTALLED = True
