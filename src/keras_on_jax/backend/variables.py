@@ -118,6 +118,18 @@ class Variable(nnx.Variable):
         self.set_metadata("keras_trainable", bool(value))
 
     @property
+    def constraint(self):
+        return self.get_metadata("keras_constraint", None)
+
+    @property
+    def overwrite_with_gradient(self) -> bool:
+        return self.get_metadata("keras_overwrite_with_gradient", False)
+
+    @property
+    def regularizer(self):
+        return self.get_metadata("keras_regularizer", None)
+
+    @property
     def autocast(self) -> bool:
         return self.get_metadata("keras_autocast")
 
