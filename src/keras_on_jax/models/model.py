@@ -20,10 +20,15 @@ class Model(Trainer, Layer):
     """A model: groups layers with training and inference features."""
 
     def __new__(cls, *args, **kwargs):
-        if cls is Model and _is_functional_call(args, kwargs):
+        if _is_functional_call(args, kwargs):
             from keras_on_jax.models.functional import Functional
 
-            return object.__new__(Functional)
+            if cls is Model:
+                return object.__new__(Functional)
+            if not issubclass(cls, Functional):
+                # `MyModel(inputs, outputs)` with a subclass that overrides train_step (the
+                # FAQ's pattern): a Functional graph with the subclass's methods.
+                return object.__new__(_functional_subclass(cls))
         return object.__new__(cls)
 
     def __init__(self, *args, **kwargs):
@@ -104,6 +109,17 @@ class Model(Trainer, Layer):
         from keras_on_jax.io import saving_api
 
         return saving_api.model_to_json(self, **kwargs)
+
+
+_FUNCTIONAL_SUBCLASSES = {}
+
+
+def _functional_subclass(cls):
+    from keras_on_jax.models.functional import Functional
+
+    if cls not in _FUNCTIONAL_SUBCLASSES:
+        _FUNCTIONAL_SUBCLASSES[cls] = type(cls.__name__, (cls, Functional), {"__module__": cls.__module__})
+    return _FUNCTIONAL_SUBCLASSES[cls]
 
 
 def _is_input_layer(layer):

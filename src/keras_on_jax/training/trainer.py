@@ -120,8 +120,13 @@ class Trainer:
 
     @property
     def compiled_loss(self):
-        """Keras 2's `self.compiled_loss(y, y_pred, sample_weight, regularization_losses)`."""
-        return self._compile_loss
+        """Keras 2's `self.compiled_loss(y, y_pred, sample_weight, regularization_losses)`.
+
+        As in Keras 2, calling it also updates the `loss` metric in `self.metrics`.
+        """
+        if self._compile_loss is None:
+            return None
+        return _TrackedCompileLoss(self._compile_loss, self._loss_tracker)
 
     @property
     def compiled_metrics(self):
@@ -260,7 +265,7 @@ class Trainer:
             return [trainable, non_trainable, metric_vars]
         return [trainable, non_trainable, list(self.optimizer.variables), metric_vars]
 
-    def _make_function(self, kind, n_steps):
+    def _make_function(self, kind, mode):
         groups = self._state_groups(kind)
         flat_vars = [v for g in groups for v in g]
         sizes = [len(g) for g in groups]
@@ -295,9 +300,9 @@ class Trainer:
             new_state = [scope.get_current_value(v) for v in flat_vars]
             return logs, new_state
 
-        if n_steps == 1:
+        if mode == "step":
             fn = one_step
-        else:
+        elif mode == "stacked":
             def fn(state, data):
                 def body(carry, batch):
                     logs, carry = one_step(carry, batch)
@@ -307,23 +312,42 @@ class Trainer:
                 if kind == "predict":
                     return logs, state
                 return jax.tree.map(lambda v: v[-1], logs), state
+        else:  # "gather": the data lives on device; each step gathers its rows.
+            def take(data, rows):
+                return jax.tree.map(lambda a: jnp.take(a, rows, axis=0), data)
+
+            def fn(state, data, index):
+                if index.shape[0] == 1:
+                    return one_step(state, take(data, index[0]))
+
+                def body(carry, rows):
+                    logs, carry = one_step(carry, take(data, rows))
+                    return carry, logs
+
+                state, logs = jax.lax.scan(body, state, index)
+                return jax.tree.map(lambda v: v[-1], logs), state
 
         if self.jit_compile and not self._run_eagerly:
             fn = jax.jit(fn, donate_argnums=0 if kind != "predict" else ())
         return fn, flat_vars, key_order
 
-    def _function(self, kind, n_steps=1):
-        key = (kind, n_steps)
+    def _function(self, kind, mode="step"):
+        key = (kind, mode)
         entry = self._functions.get(key)
         if entry is None:
-            entry = self._make_function(kind, n_steps)
+            entry = self._make_function(kind, mode)
             self._functions[key] = entry
         return entry
 
-    def _run(self, kind, batch, n_steps=1):
-        fn, flat_vars, key_order = self._function(kind, n_steps)
+    def _run(self, kind, *args, mode="step"):
+        fn, flat_vars, key_order = self._function(kind, mode)
         state = [v.get_raw_value() for v in flat_vars]
-        logs, new_state = fn(state, batch)
+        dist = _current_distribution()
+        if dist is not None:
+            state = dist.distribute_state(flat_vars, state)
+            if mode != "gather":
+                args = (dist.distribute_batch(args[0], stacked=mode == "stacked"),)
+        logs, new_state = fn(state, *args)
         for v, value in zip(flat_vars, new_state):
             v.set_raw_value(value)
         if isinstance(logs, dict) and key_order:
@@ -456,6 +480,9 @@ class Trainer:
         return self.history
 
     def _epoch(self, adapter, kind, spe, callbacks):
+        chunk = self._gather_chunk(adapter, kind, spe, callbacks)
+        if chunk is not None:
+            return self._epoch_on_device(adapter, kind, chunk, callbacks)
         begin = getattr(callbacks, f"on_{kind}_batch_begin")
         end = getattr(callbacks, f"on_{kind}_batch_end")
         logs = None
@@ -469,7 +496,7 @@ class Trainer:
                 built = True
             if spe == 1:
                 begin(step)
-                logs = self._run(kind, (x, y, sw) if sw is not None else ((x, y) if y is not None else (x,)))
+                logs = self._run(kind, _pack(x, y, sw))
                 end(step, logs)
                 step += 1
             else:
@@ -482,11 +509,82 @@ class Trainer:
                 break
         if pending:
             logs = self._run_group(kind, pending, step, begin, end)
-        if logs is None and step == 0 and not pending and kind == "train" and not built:
+        if logs is None and kind == "train":
             raise ValueError(
                 "Unexpected value for `steps_per_epoch` or empty data: the training data "
                 "produced no batch."
             )
+        return logs
+
+    # ---- arrays in memory: the data goes to the device once, steps gather their rows -----------
+    _DEVICE_DATA_LIMIT = 1 << 30  # bytes; larger arrays are sliced on the host per batch
+
+    def _gather_chunk(self, adapter, kind, spe, callbacks):
+        """How many steps one compiled call runs when the data can live on the device.
+
+        None means: stream batches from the host. With default settings (spe == 1), steps
+        are fused only where no one can observe the difference: no callback other than
+        the progress bar and History has batch-level hooks.
+        """
+        if not isinstance(adapter, data_adapters.ArrayDataAdapter):
+            return None
+        if not self.jit_compile or self._run_eagerly or _current_distribution() is not None:
+            return None
+        leaves = data_adapters._flat((adapter.x, adapter.y, adapter.sample_weight))
+        if not all(isinstance(a, (np.ndarray, jax.Array)) and a.dtype.kind in "biuf" for a in leaves):
+            return None
+        if sum(a.nbytes for a in leaves) > self._DEVICE_DATA_LIMIT:
+            return None
+        if spe > 1:
+            return spe
+        if _has_user_batch_hooks(callbacks, kind):
+            return 1
+        steps = adapter.num_batches
+        if jax.default_backend() == "cpu" and self._has_convolutions():
+            # XLA:CPU runs convolutions inside a loop much slower than dispatched alone.
+            return 1
+        verbose = (callbacks.params or {}).get("verbose", 0) if hasattr(callbacks, "params") else 0
+        if verbose == 1:
+            return max(1, min(steps, 16))
+        return max(1, steps)
+
+    def _has_convolutions(self):
+        cached = getattr(self, "_has_conv_cache", None)
+        if cached is None:
+            cached = any("Conv" in type(l).__name__ for l in self._flatten_layers())
+            self._has_conv_cache = cached
+        return cached
+
+    def _epoch_on_device(self, adapter, kind, chunk, callbacks):
+        begin = getattr(callbacks, f"on_{kind}_batch_begin")
+        end = getattr(callbacks, f"on_{kind}_batch_end")
+        data = getattr(adapter, "_device_data", None)
+        if data is None:
+            data = jax.device_put(_pack(adapter.x, adapter.y, adapter.sample_weight))
+            adapter._device_data = data
+        first_rows = slice(0, min(adapter.batch_size, adapter.n))
+        self._symbolic_build(
+            data_adapters.slice_arrays(adapter.x, first_rows),
+            data_adapters.slice_arrays(adapter.y, first_rows), kind=kind,
+        )
+        rows = _epoch_rows(adapter)
+        logs = None
+        step = 0
+        full = [r for r in rows if len(r) == adapter.batch_size]
+        partial = [r for r in rows if len(r) != adapter.batch_size]
+        for start in range(0, len(full), chunk):
+            index = np.asarray(full[start:start + chunk], dtype="int32")
+            begin(step)
+            logs = self._run(kind, data, index, mode="gather")
+            step += len(index)
+            end(step - 1, logs)
+            if self.stop_training and kind == "train":
+                return logs
+        for r in partial:
+            begin(step)
+            logs = self._run(kind, data, np.asarray([r], dtype="int32"), mode="gather")
+            end(step, logs)
+            step += 1
         return logs
 
     def _run_group(self, kind, batches, step, begin, end):
@@ -494,7 +592,7 @@ class Trainer:
         begin(step)
         if all(s == shapes[0] for s in shapes):
             stacked = jax.tree.map(lambda *a: np.stack([np.asarray(v) for v in a]), *batches)
-            logs = self._run(kind, stacked, n_steps=len(batches))
+            logs = self._run(kind, stacked, mode="stacked")
         else:
             logs = None
             for b in batches:
@@ -614,6 +712,68 @@ class Trainer:
 
     def make_predict_function(self, force=False):
         return self._function("predict", 1)[0]
+
+
+class _TrackedCompileLoss:
+    def __init__(self, compile_loss, tracker):
+        self._compile_loss = compile_loss
+        self._tracker = tracker
+
+    def __getattr__(self, name):
+        return getattr(self._compile_loss, name)
+
+    def __call__(self, y_true, y_pred, sample_weight=None, regularization_losses=None):
+        total = self._compile_loss(y_true, y_pred, sample_weight=sample_weight,
+                                   regularization_losses=regularization_losses)
+        if self._tracker is not None:
+            self._tracker.update_state(total, sample_weight=_batch_size_of(y_pred))
+        return total
+
+
+def _epoch_rows(adapter):
+    """The row indices of every batch of one epoch, in the adapter's (shuffled) order."""
+    order = adapter.epoch_indices()
+    if order is None:
+        order = np.arange(adapter.n)
+    size = adapter.batch_size
+    batches = [order[i:i + size] for i in range(0, adapter.n, size)]
+    if adapter.steps is None:
+        return batches
+    out = []
+    while len(out) < adapter.steps:
+        out.extend(batches[: adapter.steps - len(out)])
+        if len(out) < adapter.steps:
+            order = adapter.epoch_indices()
+            order = np.arange(adapter.n) if order is None else order
+            batches = [order[i:i + size] for i in range(0, adapter.n, size)]
+    return out
+
+
+_INTERNAL_CALLBACKS = ("ProgbarLogger", "History")
+
+
+def _has_user_batch_hooks(callbacks, kind):
+    from keras_on_jax.callbacks import Callback
+
+    for cb in getattr(callbacks, "callbacks", []):
+        if type(cb).__name__ in _INTERNAL_CALLBACKS:
+            continue
+        for hook in (f"on_{kind}_batch_begin", f"on_{kind}_batch_end"):
+            method = getattr(type(cb), hook, None)
+            if method is not None and method is not getattr(Callback, hook, None):
+                return True
+        if kind == "train":
+            for hook in ("on_batch_begin", "on_batch_end"):
+                method = getattr(type(cb), hook, None)
+                if method is not None and method is not getattr(Callback, hook, None):
+                    return True
+    return False
+
+
+def _current_distribution():
+    from keras_on_jax.distribute import context
+
+    return context.current()
 
 
 def _pack(x, y, sw):
