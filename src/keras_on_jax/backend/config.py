@@ -130,6 +130,11 @@ def load_config() -> None:
     # Real Keras writes "tensorflow" here; we read it and run on JAX regardless.
     _BACKEND = config.get("backend", "jax")
     _COMPILATION_CACHE = bool(config.get("jax_compilation_cache", True))
+    if _COMPILATION_CACHE and os.access(home, os.W_OK):
+        # A second run of the same script compiles less: XLA executables persist here.
+        import jax
+
+        jax.config.update("jax_compilation_cache_dir", os.path.join(home, "jax_cache"))
     if not os.path.exists(path) and os.access(home, os.W_OK):
         defaults = {
             "floatx": floatx(),
