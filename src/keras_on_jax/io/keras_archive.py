@@ -1,0 +1,180 @@
+"""The Keras 3 `.keras` archive (zip), and its unzipped folder variant.
+
+Members, as Keras 3 writes them (STORED): `metadata.json`, `config.json`,
+`model.weights.h5`, then `assets/...`. Reading finds members by name; members with
+absolute paths or `..` are refused, as are zip bombs and HDF5 links.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import json
+import os
+import zipfile
+
+import h5py
+
+from keras_on_jax.io import files, serialization, weights_h5
+
+CONFIG = "config.json"
+METADATA = "metadata.json"
+WEIGHTS = "model.weights.h5"
+_MAX_RATIO = 100
+_LARGE = 4 * 1024 ** 3
+
+
+def model_config_json(model):
+    with_compile = serialization.serialize_keras_object(model)
+    if "compile_config" not in with_compile and hasattr(model, "get_compile_config"):
+        with_compile["compile_config"] = serialization.serialize_compile_config(model)
+    return json.dumps(with_compile)
+
+
+def metadata_json():
+    return json.dumps({"keras_version": weights_h5.KERAS_VERSION,
+                       "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")})
+
+
+def _zinfo(name, date=(1980, 1, 1, 0, 0, 0)):
+    info = zipfile.ZipInfo(name, date_time=date)
+    info.compress_type = zipfile.ZIP_STORED
+    info.external_attr = 0o600 << 16
+    return info
+
+
+def save_archive(model, filepath, zipped=True):
+    config = model_config_json(model)
+    weights = weights_h5.write_weights_to_bytes(model)
+    if not zipped:
+        with files.atomic_dir(filepath) as tmp:
+            with open(os.path.join(tmp, METADATA), "w") as f:
+                f.write(metadata_json())
+            with open(os.path.join(tmp, CONFIG), "w") as f:
+                f.write(config)
+            with open(os.path.join(tmp, WEIGHTS), "wb") as f:
+                f.write(weights)
+        return
+    now = datetime.datetime.now().timetuple()[:6]
+    with files.atomic_path(filepath) as tmp:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
+            zf.writestr(_zinfo(METADATA), metadata_json())
+            zf.writestr(_zinfo(CONFIG), config)
+            zf.writestr(_zinfo(WEIGHTS, now), weights)
+
+
+def _check_member_names(names, filepath):
+    for name in names:
+        norm = name.replace("\\", "/")
+        if norm.startswith("/") or (len(norm) > 1 and norm[1] == ":") or ".." in norm.split("/"):
+            raise ValueError(
+                f"Refusing to load {filepath!r}: the archive member {name!r} has an absolute "
+                "path or '..' (it would write outside the archive)."
+            )
+
+
+def _open_zip(filepath):
+    try:
+        zf = zipfile.ZipFile(filepath, "r")
+    except (zipfile.BadZipFile, OSError, EOFError) as e:
+        raise ValueError(f"Cannot read Keras archive {os.fspath(filepath)!r}: it is not a valid "
+                         f"zip file or it is truncated/corrupted ({e}).") from None
+    _check_member_names(zf.namelist(), filepath)
+    for info in zf.infolist():
+        if info.file_size > _LARGE and info.file_size > _MAX_RATIO * max(info.compress_size, 1):
+            zf.close()
+            raise ValueError(f"Refusing to load {filepath!r}: member {info.filename!r} declares "
+                             f"{info.file_size} bytes from {info.compress_size} (zip bomb guard).")
+    return zf
+
+
+def _read_member(zf, name, filepath):
+    try:
+        return zf.read(name)
+    except KeyError:
+        raise ValueError(f"Keras archive {os.fspath(filepath)!r} has no {name!r} member; "
+                         f"members: {zf.namelist()}") from None
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
+        raise ValueError(f"Keras archive {os.fspath(filepath)!r} is corrupted: cannot read "
+                         f"member {name!r} ({e}).") from None
+
+
+def _parse_config(text, filepath):
+    try:
+        return json.loads(text)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ValueError(f"{CONFIG} in {os.fspath(filepath)!r} is not valid JSON: {e}") from None
+
+
+def config_to_model(config, custom_objects=None, compile=True, safe_mode=True):
+    """Model from a config.json dict: from_config, build, compile (optimizer built)."""
+    config = dict(config)
+    compile_config = config.pop("compile_config", None)
+    with serialization.SafeModeScope(safe_mode):
+        model = serialization.deserialize_keras_object(config, custom_objects=custom_objects,
+                                                       safe_mode=safe_mode)
+        if compile and compile_config:
+            serialization.compile_model_from_config(model, compile_config, custom_objects)
+    return model
+
+
+def load_archive(filepath, custom_objects=None, compile=True, safe_mode=True):
+    filepath = os.fspath(filepath)
+    if os.path.isdir(filepath):
+        return _load_dir(filepath, custom_objects, compile, safe_mode)
+    with _open_zip(filepath) as zf:
+        config = _parse_config(_read_member(zf, CONFIG, filepath), filepath)
+        model = config_to_model(config, custom_objects, compile, safe_mode)
+        names = zf.namelist()
+        if WEIGHTS not in names:
+            if "model.weights.npz" in names:
+                raise ValueError(f"Keras archive {filepath!r} stores its weights as "
+                                 "model.weights.npz (pickled arrays), which is not loaded for "
+                                 "safety.")
+            raise ValueError(f"Keras archive {filepath!r} has no {WEIGHTS} member.")
+        data = _read_member(zf, WEIGHTS, filepath)
+    _load_weights_bytes(model, data, filepath)
+    return model
+
+
+def _load_weights_bytes(model, data, filepath, skip_mismatch=False, objects_to_skip=()):
+    try:
+        f = h5py.File(io.BytesIO(data), "r")
+    except OSError as e:
+        raise ValueError(f"The weights ({WEIGHTS}) in {filepath!r} are not a valid HDF5 file "
+                         f"or are truncated/corrupted ({e}).") from None
+    try:
+        weights_h5._check_no_links(f, filepath)
+        try:
+            weights_h5.read_weights(model, weights_h5.h5_lookup(f), filepath, skip_mismatch,
+                                    objects_to_skip)
+        except (OSError, KeyError, RuntimeError) as e:
+            raise ValueError(f"The weights in {filepath!r} are corrupted: {e}") from None
+    finally:
+        f.close()
+
+
+def _load_dir(path, custom_objects, compile, safe_mode):
+    cpath = os.path.join(path, CONFIG)
+    try:
+        with open(cpath, "rb") as f:
+            config = _parse_config(f.read(), cpath)
+    except OSError as e:
+        raise ValueError(f"Cannot read {cpath!r}: {e}") from None
+    model = config_to_model(config, custom_objects, compile, safe_mode)
+    wpath = os.path.join(path, WEIGHTS)
+    if not os.path.exists(wpath):
+        raise ValueError(f"Model folder {path!r} has no {WEIGHTS}.")
+    weights_h5.load_weights_h5(model, wpath)
+    return model
+
+
+def load_weights_from_archive(model, filepath, skip_mismatch=False, objects_to_skip=()):
+    filepath = os.fspath(filepath)
+    if os.path.isdir(filepath):
+        weights_h5.load_weights_h5(model, os.path.join(filepath, WEIGHTS), skip_mismatch,
+                                   objects_to_skip)
+        return
+    with _open_zip(filepath) as zf:
+        data = _read_member(zf, WEIGHTS, filepath)
+    _load_weights_bytes(model, data, filepath, skip_mismatch, objects_to_skip)
