@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -97,18 +98,10 @@ def _fill_in(structure, values):
 
 
 def _structure_like(structure, flat):
-    it = iter(flat)
-
-    def rebuild(s):
-        if isinstance(s, KerasTensor):
-            return next(it)
-        if isinstance(s, (list, tuple)):
-            return type(s)(rebuild(x) for x in s)
-        if isinstance(s, dict):
-            return {k: rebuild(v) for k, v in s.items()}
-        return s
-
-    return rebuild(structure)
+    """Rebuild `structure` (lists/tuples/dicts of KerasTensors) from `flat`, in the
+    order `jax.tree` flattens it (dict keys sorted) — the order of every flat list here."""
+    treedef = jax.tree.structure(structure, is_leaf=lambda x: isinstance(x, KerasTensor))
+    return jax.tree.unflatten(treedef, list(flat))
 
 
 class Functional(Model):
@@ -198,7 +191,7 @@ class Functional(Model):
                 raise ValueError(
                     f"Model '{self.name}': missing input(s) {missing}. Received keys: {list(inputs)}"
                 )
-            flat = [inputs[k] for k in self._inputs_struct]
+            flat = [inputs[k] for k in sorted(self._inputs_struct)]
         elif isinstance(inputs, dict):
             names = [t._keras_history[0].name for t in flat_ref]
             if all(n in inputs for n in names):
