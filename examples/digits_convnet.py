@@ -45,7 +45,7 @@ def main(epochs=15):
     same = np.allclose(predictions, model.predict(x_test, verbose=0), atol=1e-6)
     reloaded_accuracy = float(np.mean(np.argmax(predictions, axis=1) == y_test))
     print(f"reloaded from {path}: accuracy {reloaded_accuracy:.4f}, same predictions: {same}")
-    return accuracy
+    return accuracy, same
 
 
 if __name__ == "__main__":
