@@ -1,14 +1,18 @@
 """keras_on_jax: the Keras API on JAX.
 
 `import keras_on_jax as keras` gives the same top-level names as Keras 3; the engine is
-JAX (Flax NNX variables, Optax optimizers, Orbax and h5py files).
+JAX (Flax NNX variables, Optax optimizers, Orbax and h5py files). Heavier subpackages
+(applications, datasets, distribution, preprocessing, ...) load on first access.
 """
+
+import importlib as _importlib
 
 from keras_on_jax.backend import config as _config
 
 _config.load_config()
 
 from keras_on_jax import activations as activations  # noqa: E402
+from keras_on_jax import backend as backend  # noqa: E402
 from keras_on_jax import callbacks as callbacks  # noqa: E402
 from keras_on_jax import config as config  # noqa: E402
 from keras_on_jax import constraints as constraints  # noqa: E402
@@ -21,14 +25,51 @@ from keras_on_jax import ops as ops  # noqa: E402
 from keras_on_jax import optimizers as optimizers  # noqa: E402
 from keras_on_jax import random as random  # noqa: E402
 from keras_on_jax import regularizers as regularizers  # noqa: E402
+from keras_on_jax import saving as saving  # noqa: E402
 from keras_on_jax import utils as utils  # noqa: E402
 from keras_on_jax.backend.dtype_policies import DTypePolicy as DTypePolicy  # noqa: E402
+from keras_on_jax.backend.dtype_policies import FloatDTypePolicy as FloatDTypePolicy  # noqa: E402
+from keras_on_jax.backend.keras_tensor import KerasTensor as KerasTensor  # noqa: E402
+from keras_on_jax.backend.scopes import NameScope as name_scope  # noqa: E402
+from keras_on_jax.backend.scopes import StatelessScope as StatelessScope  # noqa: E402
+from keras_on_jax.backend.scopes import SymbolicScope as SymbolicScope  # noqa: E402
 from keras_on_jax.backend.variables import Variable as Variable  # noqa: E402
+from keras_on_jax.constraints import Constraint as Constraint  # noqa: E402
+from keras_on_jax.initializers import Initializer as Initializer  # noqa: E402
 from keras_on_jax.layers import Input as Input  # noqa: E402
 from keras_on_jax.layers import InputSpec as InputSpec  # noqa: E402
 from keras_on_jax.layers import Layer as Layer  # noqa: E402
+from keras_on_jax.losses import Loss as Loss  # noqa: E402
+from keras_on_jax.metrics import Metric as Metric  # noqa: E402
 from keras_on_jax.models import Model as Model  # noqa: E402
 from keras_on_jax.models import Sequential as Sequential  # noqa: E402
-from keras_on_jax.backend.keras_tensor import KerasTensor as KerasTensor  # noqa: E402
+from keras_on_jax.optimizers import Optimizer as Optimizer  # noqa: E402
+from keras_on_jax.regularizers import Regularizer as Regularizer  # noqa: E402
 from keras_on_jax.version import __version__ as __version__  # noqa: E402
 from keras_on_jax.version import version as version  # noqa: E402
+
+_LAZY_MODULES = {
+    "applications", "datasets", "distribute", "distribution", "dtype_policies",
+    "mixed_precision", "preprocessing", "tree",
+}
+_LAZY_ATTRS = {
+    "GradientTape": ("keras_on_jax.training.gradient_tape", "GradientTape"),
+    "device": ("keras_on_jax.distribute", "device"),
+}
+
+
+def __getattr__(name):
+    if name in _LAZY_MODULES:
+        module = _importlib.import_module(f"keras_on_jax.{name}")
+        globals()[name] = module
+        return module
+    if name in _LAZY_ATTRS:
+        module_name, attr = _LAZY_ATTRS[name]
+        value = getattr(_importlib.import_module(module_name), attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'keras_on_jax' has no attribute '{name}'")
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_LAZY_MODULES) + list(_LAZY_ATTRS))

@@ -11,6 +11,11 @@ from keras_on_jax.backend.config import set_image_data_format as set_image_data_
 from keras_on_jax.backend.dtype_policies import global_policy as dtype_policy
 from keras_on_jax.backend.dtype_policies import set_global_policy as set_dtype_policy
 
+from keras_on_jax.io.serialization import enable_unsafe_deserialization as enable_unsafe_deserialization  # noqa: E402
+from keras_on_jax.utils.io_utils import disable_interactive_logging as disable_interactive_logging  # noqa: E402
+from keras_on_jax.utils.io_utils import enable_interactive_logging as enable_interactive_logging  # noqa: E402
+from keras_on_jax.utils.io_utils import is_interactive_logging_enabled as is_interactive_logging_enabled  # noqa: E402
+
 _DETERMINISTIC = False
 
 
@@ -28,14 +33,3 @@ def enable_unsafe_deterministic_mode():
 def is_unsafe_deterministic_mode_enabled():
     return _DETERMINISTIC
 
-
-def disable_traceback_filtering():
-    pass
-
-
-def enable_traceback_filtering():
-    pass
-
-
-def is_traceback_filtering_enabled():
-    return False

@@ -58,3 +58,21 @@ def clear_session(free_memory=True):
     if free_memory:
         gc.collect()
         jax.clear_caches()
+
+
+def get_source_inputs(tensor):
+    """The `keras.Input` tensors a symbolic tensor was computed from."""
+    from keras_on_jax.backend.keras_tensor import KerasTensor
+
+    if not isinstance(tensor, KerasTensor) or tensor._keras_history is None:
+        return [tensor]
+    layer, node_index, _ = tensor._keras_history
+    node = layer._inbound_nodes[node_index]
+    if node.is_input:
+        return [tensor]
+    out = []
+    for t in node.input_tensors:
+        for s in get_source_inputs(t):
+            if all(s is not o for o in out):
+                out.append(s)
+    return out

@@ -1,0 +1,28 @@
+"""The public `keras.backend` names (Keras 3): dtype helpers, config, clear_session."""
+
+from keras_on_jax.backend.config import backend as backend
+from keras_on_jax.backend.config import epsilon as epsilon
+from keras_on_jax.backend.config import floatx as floatx
+from keras_on_jax.backend.config import image_data_format as image_data_format
+from keras_on_jax.backend.config import set_epsilon as set_epsilon
+from keras_on_jax.backend.config import set_floatx as set_floatx
+from keras_on_jax.backend.config import set_image_data_format as set_image_data_format
+from keras_on_jax.backend.dtypes import is_float_dtype as is_float_dtype
+from keras_on_jax.backend.dtypes import is_int_dtype as is_int_dtype
+from keras_on_jax.backend.dtypes import result_type as result_type
+from keras_on_jax.backend.dtypes import standardize_dtype as standardize_dtype
+from keras_on_jax.backend.keras_tensor import is_keras_tensor as is_keras_tensor
+from keras_on_jax.backend.naming import auto_name as _auto_name
+
+
+def get_uid(prefix=""):
+    """A unique integer per prefix: 1, 2, 3, ..."""
+    name = _auto_name(f"uid:{prefix}")
+    return 1 if name == f"uid:{prefix}" else int(name.rsplit("_", 1)[1]) + 1
+
+
+def clear_session(free_memory=True):
+    """Reset name counters and release compiled functions (see `keras.utils.clear_session`)."""
+    from keras_on_jax.utils.general import clear_session as _clear
+
+    _clear(free_memory=free_memory)
