@@ -1,5 +1,6 @@
 """`keras.callbacks`: hooks into `fit()`, `evaluate()` and `predict()`."""
 
+from keras_on_jax.callbacks.backup_and_restore import BackupAndRestore
 from keras_on_jax.callbacks.callback import Callback
 from keras_on_jax.callbacks.callback_list import CallbackList
 from keras_on_jax.callbacks.csv_logger import CSVLogger
@@ -17,6 +18,7 @@ from keras_on_jax.callbacks.tensorboard import TensorBoard
 from keras_on_jax.callbacks.terminate_on_nan import TerminateOnNaN
 
 __all__ = [
+    "BackupAndRestore",
     "Callback",
     "CallbackList",
     "CSVLogger",

@@ -458,12 +458,15 @@ class Trainer:
         self.stop_training = False
         spe = self.steps_per_execution
         callbacks.on_train_begin()
+        # BackupAndRestore may ask to resume at (epoch, batch) of an interrupted run.
+        start_epoch, skip = self.__dict__.pop("_resume_position", (initial_epoch, 0))
         training_logs = None
         logs = {}
-        for epoch in range(initial_epoch, epochs):
+        for epoch in range(start_epoch, epochs):
             self.reset_metrics()
             callbacks.on_epoch_begin(epoch)
-            logs = self._epoch(adapter, "train", spe, callbacks)
+            logs = self._epoch(adapter, "train", spe, callbacks, skip=skip)
+            skip = 0
             if logs is None:
                 break
             epoch_logs = to_host_logs(logs)
@@ -479,10 +482,10 @@ class Trainer:
         callbacks.on_train_end(logs=training_logs)
         return self.history
 
-    def _epoch(self, adapter, kind, spe, callbacks):
+    def _epoch(self, adapter, kind, spe, callbacks, skip=0):
         chunk = self._gather_chunk(adapter, kind, spe, callbacks)
         if chunk is not None:
-            return self._epoch_on_device(adapter, kind, chunk, callbacks)
+            return self._epoch_on_device(adapter, kind, chunk, callbacks, skip)
         begin = getattr(callbacks, f"on_{kind}_batch_begin")
         end = getattr(callbacks, f"on_{kind}_batch_end")
         logs = None
@@ -494,6 +497,9 @@ class Trainer:
             if not built:
                 self._symbolic_build(x, y, kind=kind)
                 built = True
+            if step < skip:
+                step += 1
+                continue
             if spe == 1:
                 begin(step)
                 logs = self._run(kind, _pack(x, y, sw))
@@ -509,6 +515,8 @@ class Trainer:
                 break
         if pending:
             logs = self._run_group(kind, pending, step, begin, end)
+        if logs is None and skip and step >= skip:
+            return self.get_metrics_result()
         if logs is None and kind == "train":
             raise ValueError(
                 "Unexpected value for `steps_per_epoch` or empty data: the training data "
@@ -555,7 +563,7 @@ class Trainer:
             self._has_conv_cache = cached
         return cached
 
-    def _epoch_on_device(self, adapter, kind, chunk, callbacks):
+    def _epoch_on_device(self, adapter, kind, chunk, callbacks, skip=0):
         begin = getattr(callbacks, f"on_{kind}_batch_begin")
         end = getattr(callbacks, f"on_{kind}_batch_end")
         data = getattr(adapter, "_device_data", None)
@@ -569,9 +577,11 @@ class Trainer:
         )
         rows = _epoch_rows(adapter)
         logs = None
-        step = 0
-        full = [r for r in rows if len(r) == adapter.batch_size]
-        partial = [r for r in rows if len(r) != adapter.batch_size]
+        step = min(skip, len(rows))
+        full = [r for r in rows[step:] if len(r) == adapter.batch_size]
+        partial = [r for r in rows[step:] if len(r) != adapter.batch_size]
+        if not full and not partial:
+            return self.get_metrics_result() if skip else None
         for start in range(0, len(full), chunk):
             index = np.asarray(full[start:start + chunk], dtype="int32")
             begin(step)
