@@ -25,3 +25,13 @@ from keras_on_jax.io.serialization import serialize_keras_object as serialize_ke
 from keras_on_jax.backend.dtypes import standardize_dtype as standardize_dtype
 from keras_on_jax.backend.keras_tensor import is_keras_tensor as is_keras_tensor
 from keras_on_jax.utils.general import get_source_inputs as get_source_inputs
+from keras_on_jax.utils.audio_dataset_utils import audio_dataset_from_directory as audio_dataset_from_directory
+from keras_on_jax.utils.dataset_utils import split_dataset as split_dataset
+from keras_on_jax.utils.image_dataset_utils import image_dataset_from_directory as image_dataset_from_directory
+from keras_on_jax.utils.image_utils import array_to_img as array_to_img
+from keras_on_jax.utils.image_utils import img_to_array as img_to_array
+from keras_on_jax.utils.image_utils import load_img as load_img
+from keras_on_jax.utils.image_utils import save_img as save_img
+from keras_on_jax.utils.sequence_utils import pad_sequences as pad_sequences
+from keras_on_jax.utils.text_dataset_utils import text_dataset_from_directory as text_dataset_from_directory
+from keras_on_jax.utils.timeseries_dataset_utils import timeseries_dataset_from_array as timeseries_dataset_from_array
