@@ -86,6 +86,9 @@ class Variable(nnx.Variable):
         if path is None:
             prefix = scopes.current_path()
             path = f"{prefix}/{name}" if prefix else name
+        from keras_on_jax.distribute import context as _dist  # placed by the active distribution
+        if _dist.current() is not None and hasattr(_dist.current(), "distribute_variable"):
+            value = _dist.current().distribute_variable(value, path)
         super().__init__(
             value,
             keras_name=name,

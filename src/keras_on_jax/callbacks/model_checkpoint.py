@@ -132,6 +132,10 @@ class ModelCheckpoint(MonitorCallback):
         return True
 
     def _save_model(self, epoch, batch, logs):
+        from keras_on_jax.distribute import is_chief
+
+        if not is_chief():
+            return  # multi-worker training: only the chief writes checkpoints
         # Batch logs may hold device arrays: fetch them now that they are needed.
         logs = pythonify_logs(logs)
         filepath = self._get_file_path(epoch, batch, logs)

@@ -11,6 +11,7 @@ created) into `log_dir/train` and `log_dir/validation`, with Keras 3's tag names
 
 import json
 import os
+import tempfile
 import time
 import warnings
 
@@ -104,7 +105,11 @@ class TensorBoard(Callback):
     def set_model(self, model):
         """Sets the Keras model and writes its conceptual graph if asked."""
         self._model = model
-        self._log_write_dir = self.log_dir
+        from keras_on_jax.distribute import is_chief
+
+        # Multi-worker training: only the chief writes into log_dir; others write to a
+        # throwaway folder, as TensorFlow's Keras does.
+        self._log_write_dir = self.log_dir if is_chief() else tempfile.mkdtemp(prefix="tb-worker-")
         self._train_dir = os.path.join(self._log_write_dir, "train")
         self._val_dir = os.path.join(self._log_write_dir, "validation")
         self._close_writers()

@@ -33,3 +33,8 @@ def push(distribution):
 
 def pop():
     _STATE.stack.pop()
+
+
+def get_global():
+    """The distribution set with `set_global` (ignoring scopes), or None."""
+    return _GLOBAL[0]

@@ -102,6 +102,8 @@ class Trainer:
         self._compiled_trainable = list(self.trainable_variables) if self.built else None
         self._functions = {}
         self.compiled = True
+        # The FAQ compiles inside `strategy.scope()` and calls fit outside it.
+        self._distribution = _current_distribution()
         self._compile_config = {
             "optimizer": optimizer if isinstance(optimizer, str) else None,
             "loss": loss, "loss_weights": loss_weights, "metrics": metrics,
@@ -342,7 +344,7 @@ class Trainer:
     def _run(self, kind, *args, mode="step"):
         fn, flat_vars, key_order = self._function(kind, mode)
         state = [v.get_raw_value() for v in flat_vars]
-        dist = _current_distribution()
+        dist = _current_distribution() or getattr(self, "_distribution", None)
         if dist is not None:
             state = dist.distribute_state(flat_vars, state)
             if mode != "gather":
@@ -536,7 +538,9 @@ class Trainer:
         """
         if not isinstance(adapter, data_adapters.ArrayDataAdapter):
             return None
-        if not self.jit_compile or self._run_eagerly or _current_distribution() is not None:
+        if not self.jit_compile or self._run_eagerly or (
+            _current_distribution() or getattr(self, "_distribution", None)
+        ) is not None:
             return None
         leaves = data_adapters._flat((adapter.x, adapter.y, adapter.sample_weight))
         if not all(isinstance(a, (np.ndarray, jax.Array)) and a.dtype.kind in "biuf" for a in leaves):

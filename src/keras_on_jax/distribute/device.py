@@ -1,0 +1,79 @@
+"""Device names and `keras.device(name)` scopes.
+
+Accepted names: `"gpu:0"`, `"/gpu:0"`, `"GPU:0"`, `"/device:GPU:0"`,
+`"/job:localhost/replica:0/task:0/device:GPU:0"`, `"cpu"` (index 0).
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import re
+
+import jax
+
+PhysicalDevice = collections.namedtuple("PhysicalDevice", ["name", "device_type"])
+
+_NAME = re.compile(r"^(?:.*device:)?/?([A-Za-z]+)(?::(\d+))?$")
+
+
+def parse_device_name(name):
+    """`"/gpu:1"` -> `("gpu", 1)`."""
+    if not isinstance(name, str):
+        raise ValueError(f"A device name must be a string like 'gpu:0'. Received: {name!r}")
+    m = _NAME.match(name.strip())
+    if not m:
+        raise ValueError(
+            f"Invalid device name {name!r}: expected '<type>:<index>' such as 'gpu:0', "
+            "'/gpu:0' or 'cpu:1'."
+        )
+    return m.group(1).lower(), int(m.group(2) or 0)
+
+
+def _devices_of(kind):
+    try:
+        return list(jax.local_devices(backend=kind))
+    except RuntimeError:
+        return []
+
+
+def available_device_names():
+    names = []
+    for kind in ("cpu", "gpu", "tpu"):
+        names.extend(f"{d.platform}:{i}" for i, d in enumerate(_devices_of(kind)))
+    return names
+
+
+def get_device(name):
+    """The local `jax.Device` for a device name; a clear error when there is none."""
+    if isinstance(name, jax.Device):
+        return name
+    kind, index = parse_device_name(name)
+    devices = _devices_of("gpu" if kind == "cuda" else kind)
+    if index >= len(devices):
+        raise ValueError(
+            f"Device {name!r} does not exist. Available devices: {available_device_names()}"
+        )
+    return devices[index]
+
+
+@contextlib.contextmanager
+def device(device_name):
+    """Place the variables created and the eager computations run inside on one device.
+
+    `with keras.device("gpu:0"): ...` (also `"/gpu:0"`, `"cpu:1"`). Inside,
+    `jax.default_device` is that device.
+    """
+    dev = get_device(device_name)
+    with jax.default_device(dev):
+        yield dev
+
+
+def list_physical_devices(device_type=None):
+    """TensorFlow's `tf.config.list_physical_devices`, from the devices JAX sees."""
+    kinds = ("cpu", "gpu", "tpu") if device_type is None else (device_type.lower(),)
+    out = []
+    for kind in kinds:
+        for i, _ in enumerate(_devices_of(kind)):
+            out.append(PhysicalDevice(f"/physical_device:{kind.upper()}:{i}", kind.upper()))
+    return out
