@@ -1,0 +1,212 @@
+"""`Conv1D`, `Conv2D`, `Conv3D`: N-d convolutions on `jax.lax.conv_general_dilated`."""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+
+from keras_on_jax import activations, constraints, initializers, regularizers
+from keras_on_jax.backend import config as _config
+from keras_on_jax.layers.convolutional import _utils
+from keras_on_jax.layers.input_spec import InputSpec
+from keras_on_jax.layers.layer import Layer
+
+
+def _check_lora(cls_name, lora_rank):
+    if lora_rank:
+        raise ValueError(
+            f"{cls_name}(lora_rank=...) is not supported by keras_on_jax convolution layers. "
+            f"Received: lora_rank={lora_rank!r}; expected None."
+        )
+
+
+class BaseConv(Layer):
+    """Shared implementation of the N-d convolution layers (Keras's `BaseConv`).
+
+    The kernel has shape `(*kernel_size, input_channels // groups, filters)`.
+    """
+
+    def __init__(self, rank, filters, kernel_size, strides=1, padding="valid",
+                 data_format=None, dilation_rate=1, groups=1, activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, lora_rank=None, lora_alpha=None,
+                 **kwargs):
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        _check_lora(type(self).__name__, lora_rank)
+        self.rank = rank
+        self.filters = filters
+        self.groups = groups
+        self.kernel_size = _utils.standardize_tuple(kernel_size, rank, "kernel_size")
+        self.strides = _utils.standardize_tuple(strides, rank, "strides")
+        self.dilation_rate = _utils.standardize_tuple(dilation_rate, rank, "dilation_rate")
+        self.padding = _utils.standardize_padding(padding, allow_causal=rank == 1)
+        self.data_format = _config.standardize_data_format(data_format)
+        self.activation = activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+        self.input_spec = InputSpec(min_ndim=rank + 2)
+        if filters is not None and (not isinstance(filters, int) or filters <= 0):
+            raise ValueError(
+                "Invalid value for argument `filters`. Expected a strictly positive value. "
+                f"Received filters={filters}."
+            )
+        if not isinstance(groups, int) or groups <= 0:
+            raise ValueError(
+                f"The number of groups must be a positive integer. Received: groups={groups}."
+            )
+        if filters is not None and filters % groups != 0:
+            raise ValueError(
+                "The number of filters must be evenly divisible by the number of groups. "
+                f"Received: groups={groups}, filters={filters}."
+            )
+        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
+            raise ValueError(
+                "`strides > 1` not supported in conjunction with `dilation_rate > 1`. "
+                f"Received: strides={self.strides} and dilation_rate={self.dilation_rate}"
+            )
+
+    def build(self, input_shape):
+        channel_axis = -1 if self.data_format == "channels_last" else 1
+        input_channel = input_shape[channel_axis]
+        if input_channel is None:
+            raise ValueError(
+                f"Layer '{self.name}': the channel dimension of the inputs should be defined. "
+                f"Received input_shape={tuple(input_shape)}"
+            )
+        self.input_spec = InputSpec(min_ndim=self.rank + 2, axes={channel_axis: input_channel})
+        if input_channel % self.groups != 0:
+            raise ValueError(
+                "The number of input channels must be evenly divisible by the number of "
+                f"groups. Received groups={self.groups}, but the input has {input_channel} "
+                f"channels (full input shape is {tuple(input_shape)})."
+            )
+        self.compute_output_shape(input_shape)
+        self.kernel = self.add_weight(
+            name="kernel",
+            shape=self.kernel_size + (input_channel // self.groups, self.filters),
+            initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint, trainable=True,
+        )
+        if self.use_bias:
+            self.bias = self.add_weight(
+                name="bias", shape=(self.filters,), initializer=self.bias_initializer,
+                regularizer=self.bias_regularizer, constraint=self.bias_constraint,
+                trainable=True,
+            )
+        else:
+            self.bias = None
+        self.built = True
+
+    def convolution_op(self, inputs, kernel):
+        return _utils.conv(inputs, kernel, self.strides, self.padding, self.data_format,
+                           self.dilation_rate)
+
+    def call(self, inputs):
+        outputs = self.convolution_op(inputs, self.kernel.value)
+        if self.use_bias:
+            outputs = _utils.add_bias(outputs, self.bias.value, self.rank, self.data_format)
+        if self.activation is not None:
+            outputs = self.activation(outputs)
+        return outputs
+
+    def compute_output_shape(self, input_shape):
+        return _utils.conv_output_shape(
+            input_shape, self.filters, self.kernel_size, self.strides, self.padding,
+            self.data_format, self.dilation_rate,
+        )
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+            "strides": self.strides,
+            "padding": self.padding,
+            "data_format": self.data_format,
+            "dilation_rate": self.dilation_rate,
+            "groups": self.groups,
+            "activation": activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "activity_regularizer": regularizers.serialize(self._activity_regularizer),
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
+        })
+        return config
+
+
+class Conv1D(BaseConv):
+    """1D convolution (temporal convolution).
+
+    `padding` may be `"valid"`, `"same"` or `"causal"` (left padding by
+    `dilation_rate * (kernel_size - 1)`, so that output `t` depends on inputs `<= t`).
+    Input shape: `(batch, steps, channels)` (channels_last) or `(batch, channels, steps)`.
+    """
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None,
+                 dilation_rate=1, groups=1, activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, **kwargs):
+        super().__init__(
+            rank=1, filters=filters, kernel_size=kernel_size, strides=strides,
+            padding=padding, data_format=data_format, dilation_rate=dilation_rate,
+            groups=groups, activation=activation, use_bias=use_bias,
+            kernel_initializer=kernel_initializer, bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer,
+            activity_regularizer=activity_regularizer, kernel_constraint=kernel_constraint,
+            bias_constraint=bias_constraint, **kwargs,
+        )
+
+    def _compute_causal_padding(self):
+        left = self.dilation_rate[0] * (self.kernel_size[0] - 1)
+        if self.data_format == "channels_last":
+            return [(0, 0), (left, 0), (0, 0)]
+        return [(0, 0), (0, 0), (left, 0)]
+
+    def convolution_op(self, inputs, kernel):
+        padding = self.padding
+        if padding == "causal":
+            inputs = jnp.pad(inputs, self._compute_causal_padding())
+            padding = "valid"
+        return _utils.conv(inputs, kernel, self.strides, padding, self.data_format,
+                           self.dilation_rate)
+
+
+def _make_conv(rank, name, doc):
+    def __init__(self, filters, kernel_size, strides=(1,) * rank, padding="valid",
+                 data_format=None, dilation_rate=(1,) * rank, groups=1, activation=None,
+                 use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, **kwargs):
+        BaseConv.__init__(
+            self, rank=rank, filters=filters, kernel_size=kernel_size, strides=strides,
+            padding=padding, data_format=data_format, dilation_rate=dilation_rate,
+            groups=groups, activation=activation, use_bias=use_bias,
+            kernel_initializer=kernel_initializer, bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer,
+            activity_regularizer=activity_regularizer, kernel_constraint=kernel_constraint,
+            bias_constraint=bias_constraint, **kwargs,
+        )
+
+    return type(name, (BaseConv,), {"__init__": __init__, "__doc__": doc,
+                                    "__module__": __name__})
+
+
+Conv2D = _make_conv(2, "Conv2D", """2D convolution (spatial convolution over images).
+
+    Kernel shape `(kh, kw, in_channels // groups, filters)`. Input shape
+    `(batch, height, width, channels)` (channels_last) or `(batch, channels, height, width)`.
+    """)
+Conv3D = _make_conv(3, "Conv3D", """3D convolution (spatial convolution over volumes).
+
+    Kernel shape `(kd, kh, kw, in_channels // groups, filters)`.
+    """)
