@@ -13,20 +13,13 @@ _config.load_config()
 
 from keras_on_jax import activations as activations  # noqa: E402
 from keras_on_jax import backend as backend  # noqa: E402
-from keras_on_jax import callbacks as callbacks  # noqa: E402
 from keras_on_jax import config as config  # noqa: E402
 from keras_on_jax import constraints as constraints  # noqa: E402
 from keras_on_jax import initializers as initializers  # noqa: E402
 from keras_on_jax import layers as layers  # noqa: E402
-from keras_on_jax import losses as losses  # noqa: E402
-from keras_on_jax import metrics as metrics  # noqa: E402
 from keras_on_jax import models as models  # noqa: E402
 from keras_on_jax import ops as ops  # noqa: E402
-from keras_on_jax import optimizers as optimizers  # noqa: E402
-from keras_on_jax import random as random  # noqa: E402
 from keras_on_jax import regularizers as regularizers  # noqa: E402
-from keras_on_jax import saving as saving  # noqa: E402
-from keras_on_jax import utils as utils  # noqa: E402
 from keras_on_jax.backend.dtype_policies import DTypePolicy as DTypePolicy  # noqa: E402
 from keras_on_jax.backend.dtype_policies import FloatDTypePolicy as FloatDTypePolicy  # noqa: E402
 from keras_on_jax.backend.keras_tensor import KerasTensor as KerasTensor  # noqa: E402
@@ -39,20 +32,21 @@ from keras_on_jax.initializers import Initializer as Initializer  # noqa: E402
 from keras_on_jax.layers import Input as Input  # noqa: E402
 from keras_on_jax.layers import InputSpec as InputSpec  # noqa: E402
 from keras_on_jax.layers import Layer as Layer  # noqa: E402
-from keras_on_jax.losses import Loss as Loss  # noqa: E402
-from keras_on_jax.metrics import Metric as Metric  # noqa: E402
 from keras_on_jax.models import Model as Model  # noqa: E402
 from keras_on_jax.models import Sequential as Sequential  # noqa: E402
-from keras_on_jax.optimizers import Optimizer as Optimizer  # noqa: E402
 from keras_on_jax.regularizers import Regularizer as Regularizer  # noqa: E402
 from keras_on_jax.version import __version__ as __version__  # noqa: E402
 from keras_on_jax.version import version as version  # noqa: E402
 
 _LAZY_MODULES = {
-    "applications", "datasets", "distribute", "distribution", "dtype_policies",
-    "mixed_precision", "preprocessing", "tree",
+    "applications", "callbacks", "datasets", "distribute", "distribution", "dtype_policies",
+    "losses", "metrics", "mixed_precision", "optimizers", "preprocessing", "random", "saving",
+    "tree", "utils",
 }
 _LAZY_ATTRS = {
+    "Loss": ("keras_on_jax.losses", "Loss"),
+    "Metric": ("keras_on_jax.metrics", "Metric"),
+    "Optimizer": ("keras_on_jax.optimizers", "Optimizer"),
     "GradientTape": ("keras_on_jax.training.gradient_tape", "GradientTape"),
     "device": ("keras_on_jax.distribute", "device"),
 }

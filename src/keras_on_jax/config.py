@@ -11,10 +11,34 @@ from keras_on_jax.backend.config import set_image_data_format as set_image_data_
 from keras_on_jax.backend.dtype_policies import global_policy as dtype_policy
 from keras_on_jax.backend.dtype_policies import set_global_policy as set_dtype_policy
 
-from keras_on_jax.io.serialization import enable_unsafe_deserialization as enable_unsafe_deserialization  # noqa: E402
-from keras_on_jax.utils.io_utils import disable_interactive_logging as disable_interactive_logging  # noqa: E402
-from keras_on_jax.utils.io_utils import enable_interactive_logging as enable_interactive_logging  # noqa: E402
-from keras_on_jax.utils.io_utils import is_interactive_logging_enabled as is_interactive_logging_enabled  # noqa: E402
+
+
+def enable_unsafe_deserialization():
+    """Allow loading Lambda bytecode from files in this process (see `safe_mode`)."""
+    from keras_on_jax.io.serialization import enable_unsafe_deserialization as enable
+
+    enable()
+
+
+def enable_interactive_logging():
+    """Print progress and messages to stdout (the default)."""
+    from keras_on_jax.utils import io_utils
+
+    io_utils.enable_interactive_logging()
+
+
+def disable_interactive_logging():
+    """Send progress and messages to Python's `logging` instead of stdout."""
+    from keras_on_jax.utils import io_utils
+
+    io_utils.disable_interactive_logging()
+
+
+def is_interactive_logging_enabled():
+    from keras_on_jax.utils import io_utils
+
+    return io_utils.is_interactive_logging_enabled()
+
 
 _DETERMINISTIC = False
 

@@ -15,7 +15,20 @@ from __future__ import annotations
 import json
 import os
 
-from keras_on_jax.io import files, keras_archive, serialization, weights_h5
+from keras_on_jax.io import files, serialization
+
+
+def _archive():
+    # h5py and zipfile handling load on first use, not at `import keras_on_jax`.
+    from keras_on_jax.io import keras_archive
+
+    return keras_archive
+
+
+def _weights():
+    from keras_on_jax.io import weights_h5
+
+    return weights_h5
 
 
 def _path(filepath):
@@ -71,7 +84,7 @@ def save_model(model, filepath, overwrite=True, save_format=None, zipped=None, *
     if not _confirm_overwrite(filepath, overwrite):
         return
     if fmt == "keras":
-        return keras_archive.save_archive(model, filepath, zipped=zipped is not False)
+        return _archive().save_archive(model, filepath, zipped=zipped is not False)
     if fmt == "h5":
         from keras_on_jax.io import legacy_h5
 
@@ -94,14 +107,14 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         return legacy_h5.load_model_h5(filepath, custom_objects=custom_objects,
                                        compile=compile, safe_mode=safe_mode)
     if kind == "zip":
-        return keras_archive.load_archive(filepath, custom_objects, compile, safe_mode)
+        return _archive().load_archive(filepath, custom_objects, compile, safe_mode)
     if kind == "dir":
         from keras_on_jax.io import orbax_dir
 
         if orbax_dir.is_checkpoint_dir(filepath):
             return orbax_dir.load_model_dir(filepath, custom_objects, compile, safe_mode)
-        if os.path.exists(os.path.join(filepath, keras_archive.CONFIG)):
-            return keras_archive.load_archive(filepath, custom_objects, compile, safe_mode)
+        if os.path.exists(os.path.join(filepath, _archive().CONFIG)):
+            return _archive().load_archive(filepath, custom_objects, compile, safe_mode)
         raise ValueError(f"Folder {filepath!r} is neither a model checkpoint folder nor an "
                          "unzipped `.keras` archive (no config.json).")
     if filepath.lower().endswith(".keras"):
@@ -133,9 +146,9 @@ def save_weights(model, filepath, overwrite=True, max_shard_size=None, **kwargs)
         if not lower.endswith(("weights.h5", "weights.json")):
             raise ValueError("With `max_shard_size`, the filename must end in `.weights.json` "
                              f"(or `.weights.h5`). Received: filepath={filepath}")
-        return weights_h5.save_weights_h5(model, filepath, max_shard_size=max_shard_size)
+        return _weights().save_weights_h5(model, filepath, max_shard_size=max_shard_size)
     if lower.endswith(".weights.h5") and str(save_format).lower() not in ("h5", "hdf5"):
-        return weights_h5.save_weights_h5(model, filepath)
+        return _weights().save_weights_h5(model, filepath)
     if lower.endswith((".h5", ".hdf5")) or str(save_format).lower() in ("h5", "hdf5"):
         from keras_on_jax.io import legacy_h5
 
@@ -156,17 +169,17 @@ def load_weights(model, filepath, skip_mismatch=False, by_name=False, **kwargs):
     lower = filepath.lower()
     if kind == "json" or lower.endswith(".weights.json"):
         _no_by_name(by_name, filepath)
-        return weights_h5.load_sharded(model, filepath, skip_mismatch, objects_to_skip or ())
+        return _weights().load_sharded(model, filepath, skip_mismatch, objects_to_skip or ())
     if kind == "zip":
         _no_by_name(by_name, filepath)
-        return keras_archive.load_weights_from_archive(model, filepath, skip_mismatch,
+        return _archive().load_weights_from_archive(model, filepath, skip_mismatch,
                                                        objects_to_skip or ())
     if kind == "dir":
         from keras_on_jax.io import orbax_dir
 
         if orbax_dir.is_checkpoint_dir(filepath):
             return orbax_dir.load_weights_dir(model, filepath, skip_mismatch)
-        return keras_archive.load_weights_from_archive(model, filepath, skip_mismatch,
+        return _archive().load_weights_from_archive(model, filepath, skip_mismatch,
                                                        objects_to_skip or ())
     if kind == "hdf5":
         from keras_on_jax.io import legacy_h5
@@ -177,7 +190,7 @@ def load_weights(model, filepath, skip_mismatch=False, by_name=False, **kwargs):
             return legacy_h5.load_weights_h5(model, filepath, by_name=by_name,
                                              skip_mismatch=skip_mismatch)
         _no_by_name(by_name, filepath)
-        return weights_h5.load_weights_h5(model, filepath, skip_mismatch, objects_to_skip or ())
+        return _weights().load_weights_h5(model, filepath, skip_mismatch, objects_to_skip or ())
     raise ValueError(f"Cannot load weights from {filepath!r}: it is neither an HDF5 file, a "
                      "`.keras` zip archive nor a `.weights.json` index (truncated or corrupted?).")
 
@@ -206,5 +219,5 @@ def model_from_json(json_string, custom_objects=None, safe_mode=True):
                          f"'class_name' key. Received: {str(json_string)[:200]}")
     config.pop("keras_version", None)
     config.pop("backend", None)
-    return keras_archive.config_to_model(config, custom_objects=custom_objects, compile=True,
+    return _archive().config_to_model(config, custom_objects=custom_objects, compile=True,
                                          safe_mode=safe_mode)

@@ -11,8 +11,6 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
-from keras_on_jax import losses as losses_module
-from keras_on_jax import metrics as metrics_module
 
 
 def _flatten_outputs(y, output_names, what):
@@ -79,7 +77,7 @@ class CompileLoss:
         )
         if len(self.output_names) > 1:
             self.output_loss_trackers = [
-                metrics_module.Mean(name=f"{name}_loss") if fn is not None else None
+                _metrics().Mean(name=f"{name}_loss") if fn is not None else None
                 for name, fn in zip(self.output_names, self.loss_fns)
             ]
         self.built = True
@@ -126,13 +124,21 @@ class CompileLoss:
         return total
 
 
+def _metrics():
+    from keras_on_jax import metrics
+
+    return metrics
+
+
 def _get_loss(identifier):
-    loss = losses_module.get(identifier)
+    from keras_on_jax import losses
+
+    loss = losses.get(identifier)
     if loss is None:
         return None
-    if isinstance(loss, losses_module.Loss):
+    if isinstance(loss, losses.Loss):
         return loss
-    return losses_module.LossFunctionWrapper(loss, name=getattr(loss, "__name__", None))
+    return losses.LossFunctionWrapper(loss, name=getattr(loss, "__name__", None))
 
 
 class CompileMetrics:
@@ -168,7 +174,7 @@ class CompileMetrics:
                 for m in metric_specs:
                     if m is None:
                         continue
-                    metric = metrics_module.resolve_metric(
+                    metric = _metrics().resolve_metric(
                         m, ys_true[i] if i < len(ys_true) else None, ys_pred[i], loss_fns[i] if i < len(loss_fns) else None
                     )
                     name = metric.name
