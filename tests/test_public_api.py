@@ -11,6 +11,14 @@ NOT_PROVIDED = {
     "": {"Function", "Operation", "Quantizer", "RematScope", "remat", "distillation", "export",
          "legacy", "quantizers", "src", "visualization", "wrappers"},
     "utils": {"Config", "FeatureSpace", "bounding_boxes", "legacy", "model_to_dot", "plot_model"},
+    "layers": {"AugMix", "AutoContrast", "ContrastLimitedAdaptiveHistogramEqualization",
+               "CutMix", "Equalization", "FlaxLayer", "HashedCrossing", "JaxLayer",
+               "MaxNumBoundingBoxes", "MelSpectrogram", "MixUp", "Pipeline", "RandAugment",
+               "RandomColorDegeneration", "RandomColorJitter", "RandomElasticTransform",
+               "RandomErasing", "RandomGaussianBlur", "RandomGrayscale", "RandomHue",
+               "RandomInvert", "RandomPerspective", "RandomPosterization", "RandomSaturation",
+               "RandomSharpness", "RandomShear", "ReversibleEmbedding", "STFTSpectrogram",
+               "Solarization", "TFSMLayer", "TorchModuleWrapper"},
     "optimizers": {"MultiOptimizer", "Muon", "OptimizerMap", "ScheduleFreeAdamW", "legacy"},
     "callbacks": {"OrbaxCheckpoint"},
     "saving": {"KerasFileEditor"},
@@ -20,7 +28,7 @@ NOT_PROVIDED = {
                "enable_traceback_filtering", "is_traceback_filtering_enabled"},
 }
 
-FULLY_COVERED = ["models", "losses", "metrics", "optimizers", "optimizers.schedules",
+FULLY_COVERED = ["layers", "models", "losses", "metrics", "optimizers", "optimizers.schedules",
                  "activations", "initializers", "regularizers", "constraints", "ops", "random",
                  "callbacks", "backend", "saving"]
 

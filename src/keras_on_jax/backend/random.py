@@ -8,6 +8,7 @@ frozen into constants.
 
 from __future__ import annotations
 
+import functools
 import random as py_random
 
 import jax
@@ -106,9 +107,43 @@ def _float(dtype):
     return dtypes.standardize_dtype(dtype)
 
 
+@functools.partial(jax.jit, static_argnums=(1, 2, 3))
+def _flat_draw(key, kind, size, dtype):
+    if kind == "normal":
+        return jax.random.normal(key, (size,), dtype=dtype)
+    if kind == "uniform":
+        return jax.random.uniform(key, (size,), dtype=dtype)
+    return jax.random.truncated_normal(key, -2.0, 2.0, (size,), dtype=dtype)
+
+
+def _draw(kind, key, shape, dtype, scale, shift):
+    """Draw `shape` values from a flat draw whose size is rounded up to a power of eight.
+
+    One compiled draw then serves every shape of that size class: without this, each new
+    weight shape costs an XLA compilation (about a second on CPU) when a model is built.
+    Eager and traced calls compute the same values for the same key.
+    """
+    shape = tuple(int(d) for d in shape)
+    size = int(np.prod(shape)) if shape else 1
+    bucket = 4096
+    while bucket < size:
+        bucket *= 8
+    if not isinstance(key, jax.core.Tracer):
+        # One canonical (host, uncommitted) key form, so the compiled draw is reused.
+        key = jax.random.wrap_key_data(np.asarray(jax.random.key_data(key)))
+    flat = _flat_draw(key, kind, bucket, dtype)
+    if isinstance(flat, jax.core.Tracer) or isinstance(key, jax.core.Tracer):
+        return shift + scale * flat[:size].reshape(shape)
+    # Eager: finish on the host (no per-shape compilation of the reshape and arithmetic).
+    host = np.asarray(flat)[:size].reshape(shape)
+    out = (shift + scale * host.astype(np.float32)) if dtype in ("bfloat16", "float16") else (
+        shift + scale * host)
+    return jnp.asarray(np.asarray(out, dtype=np.float32 if dtype in ("bfloat16", "float16") else dtype), dtype=dtype)
+
+
 def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
     key = draw_seed(seed)
-    return mean + stddev * jax.random.normal(key, tuple(shape), dtype=_float(dtype))
+    return _draw("normal", key, shape, _float(dtype), stddev, mean)
 
 
 def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
@@ -116,13 +151,12 @@ def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
     dtype = _float(dtype)
     if dtypes.is_int_dtype(dtype):
         return jax.random.randint(key, tuple(shape), minval, maxval, dtype=dtype)
-    return jax.random.uniform(key, tuple(shape), dtype=dtype, minval=minval, maxval=maxval)
+    return _draw("uniform", key, shape, dtype, maxval - minval, minval)
 
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
     key = draw_seed(seed)
-    sample = jax.random.truncated_normal(key, -2.0, 2.0, tuple(shape), dtype=_float(dtype))
-    return mean + stddev * sample
+    return _draw("truncated_normal", key, shape, _float(dtype), stddev, mean)
 
 
 def randint(shape, minval, maxval, dtype="int32", seed=None):

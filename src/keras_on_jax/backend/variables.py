@@ -68,9 +68,7 @@ class Variable(nnx.Variable):
         if callable(initializer):
             shape = _standardize_shape(shape)
             dtype = dtypes.standardize_dtype(dtype)
-            # Concrete even when a layer is first built while tracing (symbolic calls).
-            with jax.ensure_compile_time_eval():
-                value = initializer(shape, dtype=dtype)
+            value = initializer(shape, dtype=dtype)
         else:
             if dtype is None and hasattr(initializer, "dtype"):
                 dtype = dtypes.standardize_dtype(initializer.dtype)

@@ -29,7 +29,11 @@ class Constant(Initializer):
 
     def __call__(self, shape, dtype=None):
         dtype = dtypes.standardize_dtype(dtype)
-        return convert_to_tensor(self.value, dtype=dtype) * jnp.ones(_shape(shape), dtype=dtype)
+        value = self.value
+        if isinstance(value, (int, float, np.ndarray, np.generic, list, tuple)):
+            host = np.broadcast_to(np.asarray(value, dtype=jnp.dtype(dtype)), _shape(shape))
+            return jnp.asarray(np.array(host))
+        return convert_to_tensor(value, dtype=dtype) * jnp.ones(_shape(shape), dtype=dtype)
 
     def get_config(self):
         return {"value": serialize_value(self.value)}
@@ -45,14 +49,15 @@ class Zeros(Initializer):
     """Initializer that generates tensors initialized to 0."""
 
     def __call__(self, shape, dtype=None):
-        return jnp.zeros(_shape(shape), dtype=dtypes.standardize_dtype(dtype))
+        # Built on the host: no XLA compilation per weight shape.
+        return jnp.asarray(np.zeros(_shape(shape), dtype=jnp.dtype(dtypes.standardize_dtype(dtype))))
 
 
 class Ones(Initializer):
     """Initializer that generates tensors initialized to 1."""
 
     def __call__(self, shape, dtype=None):
-        return jnp.ones(_shape(shape), dtype=dtypes.standardize_dtype(dtype))
+        return jnp.asarray(np.ones(_shape(shape), dtype=jnp.dtype(dtypes.standardize_dtype(dtype))))
 
 
 class Identity(Initializer):
