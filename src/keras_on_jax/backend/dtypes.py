@@ -37,6 +37,8 @@ def standardize_dtype(dtype) -> str:
         except TypeError as e:
             raise ValueError(f"Invalid dtype: {dtype!r}") from e
     name = _ALIASES.get(name, name)
+    if name in ("string", "str", "object", "bytes_", "str_"):
+        return "string"  # host-side text inputs (StringLookup, TextVectorization)
     try:
         jnp.dtype(name)
     except TypeError as e:

@@ -282,12 +282,14 @@ class Trainer:
             return out
 
         key_order = []
+        # Predict never changes trainable variables: only the rest comes back.
+        written = sizes[0] if kind == "predict" else 0
 
         def one_step(state, data):
             logs, new_state = _one_step(state, data)
             if isinstance(logs, dict):
                 key_order[:] = list(logs.keys())
-            return logs, new_state
+            return logs, new_state[written:]
 
         def _one_step(state, data):
             if jax_style:
@@ -331,7 +333,7 @@ class Trainer:
 
         if self.jit_compile and not self._run_eagerly:
             fn = jax.jit(fn, donate_argnums=0 if kind != "predict" else ())
-        return fn, flat_vars, key_order
+        return fn, flat_vars, key_order, flat_vars[written:]
 
     def _function(self, kind, mode="step"):
         key = (kind, mode)
@@ -342,7 +344,7 @@ class Trainer:
         return entry
 
     def _run(self, kind, *args, mode="step"):
-        fn, flat_vars, key_order = self._function(kind, mode)
+        fn, flat_vars, key_order, written_vars = self._function(kind, mode)
         state = [v.get_raw_value() for v in flat_vars]
         dist = _current_distribution() or getattr(self, "_distribution", None)
         if dist is not None:
@@ -350,7 +352,7 @@ class Trainer:
             if mode != "gather":
                 args = (dist.distribute_batch(args[0], stacked=mode == "stacked"),)
         logs, new_state = fn(state, *args)
-        for v, value in zip(flat_vars, new_state):
+        for v, value in zip(written_vars, new_state):
             v.set_raw_value(value)
         if isinstance(logs, dict) and key_order:
             # jit returns dicts with sorted keys; Keras reports them in metric order.
@@ -373,7 +375,9 @@ class Trainer:
             a = jnp.asarray(a) if not hasattr(a, "shape") else a
             return jax.ShapeDtypeStruct(a.shape, a.dtype)
 
-        need_model = not self.built or any(not l.built for l in self._flatten_layers())
+        if not self.__dict__.get("_fully_built", False):
+            self._fully_built = self.built and all(l.built for l in self._flatten_layers())
+        need_model = not self._fully_built
         if need_model or (self.compiled and kind != "predict" and (
             (self._compile_loss is not None and not self._compile_loss.built)
             or not self._compile_metrics.built
@@ -396,6 +400,7 @@ class Trainer:
                     y_pred = jax.eval_shape(forward, x_struct)
             if not self.built:
                 self.built = True
+            self._fully_built = True
             if self.compiled and kind != "predict":
                 names = self._output_names_for(y_pred)
                 if self._compile_loss is not None and not self._compile_loss.built:
@@ -659,6 +664,12 @@ class Trainer:
             kwargs.pop(legacy, None)
         if kwargs:
             raise ValueError(f"Invalid keyword argument(s) in `predict()`: {sorted(kwargs)}.")
+        if (verbose == 0 and callbacks is None and steps is None
+                and isinstance(x, (np.ndarray, jax.Array)) and x.dtype.kind in "biuf"
+                and 0 < x.shape[0] <= (batch_size or 32)):
+            # One batch: no adapter, no callbacks, one compiled call (the latency path).
+            self._symbolic_build(x, kind="predict")
+            return jax.device_get(self._run("predict", (x,)))
         adapter = data_adapters.get_data_adapter(x, None, None, batch_size=batch_size,
                                                  steps=steps, shuffle=False)
         if verbose == "auto":
