@@ -38,6 +38,11 @@ from keras_on_jax.regularizers import Regularizer as Regularizer  # noqa: E402
 from keras_on_jax.version import __version__ as __version__  # noqa: E402
 from keras_on_jax.version import version as version  # noqa: E402
 
+from keras_on_jax.training import gradient_tape as _gradient_tape  # noqa: E402
+from keras_on_jax.training.gradient_tape import GradientTape as GradientTape  # noqa: E402
+
+_gradient_tape.install_recording_hooks()
+
 _LAZY_MODULES = {
     "applications", "callbacks", "datasets", "distribute", "distribution", "dtype_policies",
     "losses", "metrics", "mixed_precision", "optimizers", "preprocessing", "random", "saving",
@@ -47,7 +52,6 @@ _LAZY_ATTRS = {
     "Loss": ("keras_on_jax.losses", "Loss"),
     "Metric": ("keras_on_jax.metrics", "Metric"),
     "Optimizer": ("keras_on_jax.optimizers", "Optimizer"),
-    "GradientTape": ("keras_on_jax.training.gradient_tape", "GradientTape"),
     "device": ("keras_on_jax.distribute", "device"),
 }
 

@@ -464,6 +464,9 @@ class Layer(nnx.Module, pytree=False):
         )
 
     def __call__(self, *args, **kwargs):
+        record = getattr(_CALL_CONTEXT, "tape_record", None)  # set while a GradientTape records
+        if record is not None:
+            return record(self, args, kwargs)
         if any_symbolic((args, kwargs)):
             return self._symbolic_call(args, kwargs)
         return self._eager_call(args, kwargs)

@@ -200,9 +200,15 @@ def _record(target, args, kwargs):
     return output
 
 
+_WRAPPERS = {}  # id(original) -> (original, wrapper): aliases share one wrapper
+
+
 def _recording_wrapper(fn):
     if getattr(fn, "_tape_original", None) is not None:
         return fn
+    cached = _WRAPPERS.get(id(fn))
+    if cached is not None and cached[0] is fn:
+        return cached[1]
     context = _call_context()
 
     @functools.wraps(fn)
@@ -213,6 +219,7 @@ def _recording_wrapper(fn):
         return record(fn, args, kwargs)
 
     wrapper._tape_original = fn
+    _WRAPPERS[id(fn)] = (fn, wrapper)
     return wrapper
 
 
@@ -238,6 +245,32 @@ def _wrap_module_functions(module, names=None, package_prefix="keras_on_jax."):
         setattr(module, name, new)
         wrapped[name] = new
     return wrapped
+
+
+def _replace_in_registries(module, by_original):
+    """Point a module's name registries (dicts, sets, tuples, lists) at the wrappers."""
+    for attr, value in list(vars(module).items()):
+        if isinstance(value, dict):
+            for k, v in list(value.items()):
+                if id(v) in by_original:
+                    value[k] = by_original[id(v)]
+            for k, v in list(value.items()):
+                if id(k) in by_original:  # function-keyed tables answer for both
+                    value[by_original[id(k)]] = v
+        elif isinstance(value, set):
+            hits = [v for v in value if id(v) in by_original]
+            ids = [v for v in value if isinstance(v, int) and v in by_original]
+            for v in hits:
+                value.discard(v)
+                value.add(by_original[id(v)])
+            for v in ids:  # sets of ids (e.g. activations._BUILTIN_IDS)
+                value.add(id(by_original[v]))
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                if id(v) in by_original:
+                    value[i] = by_original[id(v)]
+        elif isinstance(value, tuple) and any(id(v) in by_original for v in value):
+            setattr(module, attr, tuple(by_original.get(id(v), v) for v in value))
 
 
 def install_recording_hooks():
@@ -266,25 +299,24 @@ def install_recording_hooks():
         _wrap_module_functions(module, getattr(module, "__all__", None))
     for name in dir(ops):
         fn = getattr(ops, name)
-        if isinstance(fn, types.FunctionType) and not name.startswith("_"):
-            module = importlib.import_module(fn.__module__) if fn.__module__ else None
-            replacement = getattr(module, name, None) if module is not None else None
-            if getattr(replacement, "_tape_original", None) is fn:
-                setattr(ops, name, replacement)
-            elif fn.__module__.startswith("keras_on_jax.ops") and name not in _NOT_RECORDED:
-                setattr(ops, name, _recording_wrapper(fn))
+        origin = getattr(fn, "__module__", None) or ""
+        if (isinstance(fn, types.FunctionType) and not name.startswith("_")
+                and origin.startswith("keras_on_jax.ops") and name not in _NOT_RECORDED):
+            setattr(ops, name, _recording_wrapper(fn))
 
-    # keras.losses functions and Loss objects.
-    _wrap_module_functions(losses, getattr(losses, "__all__", None))
+    # keras.losses functions and Loss objects; keras.activations. The registries that
+    # resolve names (`get`, `deserialize`) hand out the same wrapped functions, so that
+    # `losses.get("huber") is losses.huber` still holds.
+    for package in (losses, activations):
+        wrapped = _wrap_module_functions(package, getattr(package, "__all__", None))
+        by_original = {id(fn._tape_original): fn for fn in wrapped.values()}
+        for module in {package, *(importlib.import_module(fn._tape_original.__module__)
+                                  for fn in wrapped.values())}:
+            for name, fn in wrapped.items():
+                if getattr(module, name, None) is fn._tape_original:
+                    setattr(module, name, fn)
+            _replace_in_registries(module, by_original)
     Loss.__call__ = _recording_wrapper(Loss.__call__)
-
-    # keras.activations: keep the serialization of built-ins by name.
-    wrapped = _wrap_module_functions(activations, getattr(activations, "__all__", None))
-    builtin_ids = getattr(activations, "_BUILTIN_IDS", None)
-    if isinstance(builtin_ids, set):
-        for name, fn in wrapped.items():
-            if id(fn._tape_original) in builtin_ids:
-                builtin_ids.add(id(fn))
 
     # model.compiled_loss(...), model.compute_loss(...), layer.losses.
     compile_utils.CompileLoss.__call__ = _recording_wrapper(compile_utils.CompileLoss.__call__)
@@ -488,7 +520,6 @@ class GradientTape:
                 if node.layer is not None:
                     for layer in node.layer._flatten_layers():
                         touched_layers.setdefault(id(layer), (layer, list(layer._losses)))
-            ctx = _call_context()
             try:
                 with _Deeper(), scopes.StatelessScope(mapping):
                     for node in needed:
@@ -508,7 +539,6 @@ class GradientTape:
             finally:
                 for layer, saved in touched_layers.values():
                     layer._losses = saved
-                del ctx
 
         return fn
 
