@@ -1,0 +1,26 @@
+"""keras.applications.vgg16."""
+
+from keras_on_jax.applications import imagenet_utils
+from keras_on_jax.applications._vgg import build_vgg
+
+WEIGHTS_HASHES = ("64373286793e3c8b2b4e3219cbf3544b", "6d6bbae143d832006294945121d1f1fc")
+
+
+def VGG16(include_top=True, weights="imagenet", input_tensor=None, input_shape=None,
+          pooling=None, classes=1000, classifier_activation="softmax", name="vgg16"):
+    """Instantiates the VGG16 model."""
+    return build_vgg((2, 2, 3, 3, 3), "vgg16", WEIGHTS_HASHES, include_top, weights, input_tensor,
+                     input_shape, pooling, classes, classifier_activation, name)
+
+
+def preprocess_input(x, data_format=None):
+    return imagenet_utils.preprocess_input(x, data_format=data_format, mode="caffe")
+
+
+def decode_predictions(preds, top=5):
+    return imagenet_utils.decode_predictions(preds, top=top)
+
+
+preprocess_input.__doc__ = imagenet_utils.PREPROCESS_INPUT_DOC.format(
+    mode="", ret=imagenet_utils.PREPROCESS_INPUT_RET_DOC_CAFFE)
+decode_predictions.__doc__ = imagenet_utils.decode_predictions.__doc__
