@@ -132,33 +132,40 @@ class ArrayDataAdapter:
             return self.steps
         return self._num_batches
 
-    def epoch_indices(self):
+    def epoch_batches(self):
+        """The batches of one epoch, in order: a list of slices or index arrays.
+
+        `shuffle=True` permutes all rows (one draw from NumPy's global generator, as
+        Keras); `shuffle="batch"` keeps each batch's rows contiguous (h5py-friendly) and
+        permutes the batch order.
+        """
+        bounds = [(b * self.batch_size, min((b + 1) * self.batch_size, self.n))
+                  for b in range(self._num_batches)] if self.n else []
         if self.shuffle is True:
-            return self.rng.permutation(self.n)
+            order = self.rng.permutation(self.n)
+            return [order[start:stop] for start, stop in bounds]
         if self.shuffle == "batch":
-            batches = np.arange(self._num_batches)
-            self.rng.shuffle(batches)
-            return np.concatenate([
-                np.arange(b * self.batch_size, min((b + 1) * self.batch_size, self.n))
-                for b in batches
-            ]) if self.n else np.arange(0)
-        return None
+            batch_order = np.arange(len(bounds))
+            self.rng.shuffle(batch_order)
+            return [slice(*bounds[b]) for b in batch_order]
+        return [slice(start, stop) for start, stop in bounds]
+
+    def epoch_plan(self):
+        """`epoch_batches()` extended or cut to `steps` batches (new draws per pass)."""
+        batches = self.epoch_batches()
+        if self.steps is None:
+            return batches
+        out = []
+        while len(out) < self.steps and batches:
+            out.extend(batches[: self.steps - len(out)])
+            if len(out) < self.steps:
+                batches = self.epoch_batches()
+        return out
 
     def iter_epoch(self):
-        order = self.epoch_indices()
-        produced = 0
-        total = self.num_batches
-        while produced < total:
-            for b in range(self._num_batches):
-                if produced >= total:
-                    return
-                start, stop = b * self.batch_size, min((b + 1) * self.batch_size, self.n)
-                index = slice(start, stop) if order is None else order[start:stop]
-                if self.shuffle == "batch" and order is not None:
-                    index = slice(int(order[start]), int(order[start]) + (stop - start))
-                yield (slice_arrays(self.x, index), slice_arrays(self.y, index),
-                       slice_arrays(self.sample_weight, index))
-                produced += 1
+        for index in self.epoch_plan():
+            yield (slice_arrays(self.x, index), slice_arrays(self.y, index),
+                   slice_arrays(self.sample_weight, index))
 
 
 def unpack_x_y_sample_weight(data):
@@ -268,6 +275,11 @@ def get_data_adapter(x, y=None, sample_weight=None, batch_size=None, steps=None,
             sample_weight = apply_class_weight(y, class_weight, sample_weight)
         return ArrayDataAdapter(x, y, sample_weight, batch_size=batch_size or 32, shuffle=shuffle,
                                 steps=steps)
+    from keras_on_jax.training import py_dataset_adapter
+
+    if py_dataset_adapter.is_py_dataset(x) and y is None and sample_weight is None:
+        return py_dataset_adapter.PyDatasetAdapter(x, shuffle=shuffle, steps=steps,
+                                                   class_weight=class_weight)
     if y is not None:
         raise ValueError(
             "`y` argument is not supported when using a generator, dataset or PyDataset as "

@@ -757,21 +757,8 @@ class _TrackedCompileLoss:
 
 def _epoch_rows(adapter):
     """The row indices of every batch of one epoch, in the adapter's (shuffled) order."""
-    order = adapter.epoch_indices()
-    if order is None:
-        order = np.arange(adapter.n)
-    size = adapter.batch_size
-    batches = [order[i:i + size] for i in range(0, adapter.n, size)]
-    if adapter.steps is None:
-        return batches
-    out = []
-    while len(out) < adapter.steps:
-        out.extend(batches[: adapter.steps - len(out)])
-        if len(out) < adapter.steps:
-            order = adapter.epoch_indices()
-            order = np.arange(adapter.n) if order is None else order
-            batches = [order[i:i + size] for i in range(0, adapter.n, size)]
-    return out
+    return [np.arange(b.start, b.stop) if isinstance(b, slice) else b
+            for b in adapter.epoch_plan()]
 
 
 _INTERNAL_CALLBACKS = ("ProgbarLogger", "History")
