@@ -154,3 +154,26 @@ def test_add_loss_and_losses_in_training():
     m.compile("sgd", "mse")
     loss = m.evaluate(np.ones((4, 2), "float32"), np.zeros((4, 1), "float32"), verbose=0)
     assert loss == pytest.approx(4.0, abs=1e-6)  # mse 0 + add_loss 0.5 * sum(ones((4, 2)))
+
+
+def test_faq_gan_compile_freezes_trainable_set():
+    """The FAQ: a model compiled while its layers were trainable keeps training them after
+    they are frozen for another model; the other model leaves them alone."""
+    rng = np.random.default_rng(0)
+    discriminator = kj.Sequential([kj.Input((4,)), layers.Dense(1, activation="sigmoid")])
+    discriminator.compile(optimizer="sgd", loss="binary_crossentropy")
+    discriminator.trainable = False
+    assert discriminator.trainable_weights == []
+    generator = kj.Sequential([kj.Input((3,)), layers.Dense(4)])
+    gan_in = kj.Input((3,))
+    gan = kj.Model(gan_in, discriminator(generator(gan_in)))
+    gan.compile(optimizer="sgd", loss="binary_crossentropy")
+    assert len(gan.trainable_weights) == 2  # the generator's kernel and bias only
+
+    d_before = [w.copy() for w in discriminator.get_weights()]
+    g_before = [w.copy() for w in generator.get_weights()]
+    gan.fit(rng.standard_normal((16, 3)), np.ones((16, 1)), verbose=0)
+    assert all(np.array_equal(a, b) for a, b in zip(d_before, discriminator.get_weights()))
+    assert any(not np.array_equal(a, b) for a, b in zip(g_before, generator.get_weights()))
+    discriminator.fit(rng.standard_normal((16, 4)), np.ones((16, 1)), verbose=0)
+    assert any(not np.array_equal(a, b) for a, b in zip(d_before, discriminator.get_weights()))
