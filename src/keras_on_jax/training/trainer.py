@@ -333,7 +333,7 @@ class Trainer:
 
         if self.jit_compile and not self._run_eagerly:
             fn = jax.jit(fn, donate_argnums=0 if kind != "predict" else ())
-        return fn, flat_vars, key_order, flat_vars[written:]
+        return fn, flat_vars, key_order, flat_vars[written:], {}
 
     def _function(self, kind, mode="step"):
         key = (kind, mode)
@@ -344,8 +344,10 @@ class Trainer:
         return entry
 
     def _run(self, kind, *args, mode="step"):
-        fn, flat_vars, key_order, written_vars = self._function(kind, mode)
+        fn, flat_vars, key_order, written_vars, ahead = self._function(kind, mode)
         state = [v.get_raw_value() for v in flat_vars]
+        if mode == "gather" and args[-1].shape in ahead:
+            fn = ahead[args[-1].shape]  # compiled ahead of the epoch (see _compile_ahead)
         dist = _current_distribution() or getattr(self, "_distribution", None)
         if dist is not None:
             state = dist.distribute_state(flat_vars, state)
@@ -464,6 +466,9 @@ class Trainer:
         )
         self.stop_training = False
         spe = self.steps_per_execution
+        chunk = self._gather_chunk(adapter, "train", spe, callbacks)
+        if chunk is not None:
+            self._compile_ahead(adapter, "train", chunk)
         callbacks.on_train_begin()
         # BackupAndRestore may ask to resume at (epoch, batch) of an interrupted run.
         start_epoch, skip = self.__dict__.pop("_resume_position", (initial_epoch, 0))
@@ -572,9 +577,7 @@ class Trainer:
             self._has_conv_cache = cached
         return cached
 
-    def _epoch_on_device(self, adapter, kind, chunk, callbacks, skip=0):
-        begin = getattr(callbacks, f"on_{kind}_batch_begin")
-        end = getattr(callbacks, f"on_{kind}_batch_end")
+    def _device_data(self, adapter, kind):
         data = getattr(adapter, "_device_data", None)
         if data is None:
             data = jax.device_put(_pack(adapter.x, adapter.y, adapter.sample_weight))
@@ -584,6 +587,32 @@ class Trainer:
             data_adapters.slice_arrays(adapter.x, first_rows),
             data_adapters.slice_arrays(adapter.y, first_rows), kind=kind,
         )
+        return data
+
+    def _compile_ahead(self, adapter, kind, chunk):
+        """Compile the fused multi-step program before the first epoch starts.
+
+        The program's shape (steps per call) is only known once fit has looked at its
+        callbacks; compiling it here keeps XLA compilation out of the epochs themselves.
+        """
+        if chunk <= 1 or not self.jit_compile or self._run_eagerly:
+            return
+        data = self._device_data(adapter, kind)
+        steps = len([b for b in _epoch_rows_count(adapter) if b == adapter.batch_size])
+        size = min(chunk, steps)
+        if size <= 1:
+            return
+        fn, flat_vars, _, _, ahead = self._function(kind, "gather")
+        shape = (size, adapter.batch_size)
+        if shape in ahead:
+            return
+        state = [v.get_raw_value() for v in flat_vars]
+        ahead[shape] = fn.lower(state, data, jax.ShapeDtypeStruct(shape, "int32")).compile()
+
+    def _epoch_on_device(self, adapter, kind, chunk, callbacks, skip=0):
+        begin = getattr(callbacks, f"on_{kind}_batch_begin")
+        end = getattr(callbacks, f"on_{kind}_batch_end")
+        data = self._device_data(adapter, kind)
         rows = _epoch_rows(adapter)
         logs = None
         step = min(skip, len(rows))
@@ -753,6 +782,14 @@ class _TrackedCompileLoss:
         if self._tracker is not None:
             self._tracker.update_state(total, sample_weight=_batch_size_of(y_pred))
         return total
+
+
+def _epoch_rows_count(adapter):
+    """The batch sizes of one epoch (no shuffle drawn)."""
+    sizes = [min(adapter.batch_size, adapter.n - i) for i in range(0, adapter.n, adapter.batch_size)]
+    if adapter.steps is None:
+        return sizes
+    return (sizes * (adapter.steps // max(1, len(sizes)) + 1))[: adapter.steps]
 
 
 def _epoch_rows(adapter):

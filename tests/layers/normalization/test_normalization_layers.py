@@ -188,8 +188,11 @@ def test_spectral_normalization_training_matches_keras(iters):
     np.testing.assert_allclose(out, kout, atol=1e-5)
     for a, b in zip(ours.get_weights(), k.get_weights()):
         np.testing.assert_allclose(a, b, atol=1e-5)
-    # The kernel now has spectral norm ~1.
-    assert abs(np.linalg.svd(ours.layer.kernel.numpy(), compute_uv=False)[0] - 1.0) < 0.2
+    # Each training call divides the kernel by its estimated spectral norm: once the power
+    # iteration has converged (a few calls), the kernel's spectral norm is 1.
+    for _ in range(10):
+        ours(x, training=True)
+    assert abs(np.linalg.svd(ours.layer.kernel.numpy(), compute_uv=False)[0] - 1.0) < 0.02
 
 
 def test_spectral_normalization_stateless_updates_vector_u():
