@@ -10,7 +10,6 @@ substitutes traced values) and `AutocastScope` (mixed precision). Writes go thro
 
 from __future__ import annotations
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 from flax import nnx

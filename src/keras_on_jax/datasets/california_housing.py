@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 
 from keras_on_jax.datasets import _npz_utils
 from keras_on_jax.utils.file_utils import get_file
@@ -18,8 +17,8 @@ def load_data(version="large", path="california_housing.npz", test_split=0.2, se
                          "0 and 1 (exclusive of 1).")
     path = get_file(path, origin=f"{_npz_utils.ORIGIN_FOLDER}california_housing.npz",
                     file_hash=FILE_HASH)
-    with np.load(path, allow_pickle=False) as f:
-        x, y = f["x"], f["y"]
+    arrays = _npz_utils.load_npz(path)
+    x, y = arrays["x"], arrays["y"]
     if version == "small":
         x, y = x[:600], y[:600]
     elif version != "large":

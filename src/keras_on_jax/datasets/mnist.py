@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 
 from keras_on_jax.datasets import _npz_utils
 from keras_on_jax.utils.file_utils import get_file
@@ -15,5 +14,5 @@ def load_data(path="mnist.npz"):
     and `uint8` labels `(N,)`. `path`: the file name in the cache (`~/.keras/datasets`)."""
     path = get_file(fname=path, origin=f"{_npz_utils.ORIGIN_FOLDER}mnist.npz",
                     file_hash=FILE_HASH)
-    with np.load(path, allow_pickle=False) as f:
-        return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
+    f = _npz_utils.load_npz(path)
+    return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])

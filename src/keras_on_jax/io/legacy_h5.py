@@ -10,7 +10,6 @@ strings, chunked `layer_names0`, `layer_names1`, ... attributes, Keras 2 configs
 from __future__ import annotations
 
 import json
-import os
 import warnings
 
 import h5py

@@ -20,7 +20,6 @@ import pkgutil
 import re
 import threading
 import types
-import warnings
 
 import numpy as np
 

@@ -20,7 +20,7 @@ from flax import nnx
 from keras_on_jax.backend import dtype_policies, dtypes, naming, scopes
 from keras_on_jax.backend.random import SeedGenerator
 from keras_on_jax.backend.variables import Variable
-from keras_on_jax.layers.input_spec import InputSpec, assert_input_compatibility
+from keras_on_jax.layers.input_spec import assert_input_compatibility
 from keras_on_jax.backend.keras_tensor import KerasTensor, Node, any_symbolic
 
 _CALL_CONTEXT = threading.local()

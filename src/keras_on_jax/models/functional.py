@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from keras_on_jax.backend import dtypes
-from keras_on_jax.layers.layer import Layer, _flatten
+from keras_on_jax.layers.layer import _flatten
 from keras_on_jax.backend.keras_tensor import KerasTensor
 from keras_on_jax.models.model import Model
 

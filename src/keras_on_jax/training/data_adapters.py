@@ -186,9 +186,13 @@ def unpack_x_y_sample_weight(data):
     )
 
 
-pack_x_y_sample_weight = lambda x, y=None, sample_weight=None: (  # noqa: E731
-    (x,) if y is None else ((x, y) if sample_weight is None else (x, y, sample_weight))
-)
+def pack_x_y_sample_weight(x, y=None, sample_weight=None):
+    """`(x,)`, `(x, y)` or `(x, y, sample_weight)`, leaving out what is None."""
+    if y is None:
+        return (x,)
+    if sample_weight is None:
+        return (x, y)
+    return (x, y, sample_weight)
 
 
 def _to_numpy_batch(batch):

@@ -16,7 +16,6 @@ same four lists directly.
 from __future__ import annotations
 
 import inspect
-import math
 
 import jax
 import jax.numpy as jnp
@@ -25,6 +24,7 @@ import numpy as np
 from keras_on_jax.backend import scopes
 from keras_on_jax.training import data_adapters
 from keras_on_jax.training.compile_utils import CompileLoss, CompileMetrics, to_host_logs
+from keras_on_jax.training.data_adapters import pack_x_y_sample_weight as _pack
 from keras_on_jax.training.data_adapters import unpack_x_y_sample_weight
 
 
@@ -823,14 +823,6 @@ def _current_distribution():
     from keras_on_jax.distribute import context
 
     return context.current()
-
-
-def _pack(x, y, sw):
-    if sw is not None:
-        return (x, y, sw)
-    if y is not None:
-        return (x, y)
-    return (x,)
 
 
 def _scale_loss(optimizer, loss):

@@ -136,15 +136,12 @@ class Normalization(Layer):
                 generator, a `PyDataset`-like object, `(x, y)` tuples keep `x`). Each
                 element of an iterable is taken to be a batch.
         """
-        data_is_iterable = False
         if _is_array(data):
             input_shape = tuple(data.shape)
         elif hasattr(data, "__getitem__") and hasattr(data, "__len__") and not isinstance(data, (list, tuple)) and hasattr(data, "on_epoch_end"):
             input_shape = tuple(np.shape(_extract_batch(data[0])))
             data = (data[i] for i in range(len(data)))
-            data_is_iterable = True
         elif hasattr(data, "__iter__"):
-            data_is_iterable = True
             it = iter(data)
             first = next(it, None)
             if first is None:

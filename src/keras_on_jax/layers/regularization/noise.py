@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 import jax
-import jax.numpy as jnp
 
 from keras_on_jax.backend.random import SeedGenerator, draw_seed
 from keras_on_jax.layers.layer import Layer

@@ -5,7 +5,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 from jax import lax
 
-from keras_on_jax import activations, initializers, regularizers
+from keras_on_jax import activations, regularizers
 from keras_on_jax.backend import config as backend_config
 from keras_on_jax.layers.input_spec import InputSpec
 from keras_on_jax.layers.layer import Layer
