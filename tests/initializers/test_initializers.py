@@ -93,7 +93,7 @@ def test_constant_tensor_and_numpy_values_serialize_like_keras():
 
 def test_seed_generator_seed_serializes_like_keras():
     ours = I.RandomNormal(seed=SeedGenerator(3, name="seed_generator"))
-    ref = KI.RandomNormal(seed=keras.random.SeedGenerator(3))
+    ref = KI.RandomNormal(seed=keras.random.SeedGenerator(3, name="seed_generator"))
     assert I.serialize(ours) == KI.serialize(ref)
     restored = I.deserialize(KI.serialize(ref))
     assert isinstance(restored.seed, SeedGenerator)

@@ -4,7 +4,9 @@ The dict format is Keras 3's (`keras.saving.serialize_keras_object`):
 `{"module": ..., "class_name": ..., "config": ..., "registered_name": ...}`, so configs
 written here load in Keras and the other way round. Only what these three packages need
 is handled: objects with `get_config`, plain functions, tensors/NumPy values and seed
-generators inside configs.
+generators inside configs. The envelopes themselves come from `keras_on_jax.io.serialization`
+(one implementation for the whole package); this module keeps these packages' lookup
+rules and error messages.
 """
 
 from __future__ import annotations
@@ -13,12 +15,11 @@ import inspect
 import types
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
-from keras_on_jax.backend import dtypes
 from keras_on_jax.backend.random import SeedGenerator
 from keras_on_jax.backend.variables import Variable
+from keras_on_jax.io import serialization as _io
 
 # The public Keras module each of our classes is exported from (what Keras writes).
 _PUBLIC_MODULES = {
@@ -45,27 +46,11 @@ def serialize_value(value):
         return value.item()
     if isinstance(value, SeedGenerator):
         config = {"seed": value._initial_seed, "name": value.name}
-        return {
-            "module": "keras.random",
-            "class_name": "SeedGenerator",
-            "config": config,
-            "registered_name": None,
-        }
+        return _io.object_envelope("keras.random", "SeedGenerator", config)
     if isinstance(value, Variable):
         value = value.value
-    if isinstance(value, jax.Array):
-        return {
-            "class_name": "__tensor__",
-            "config": {
-                "value": np.asarray(value).tolist(),
-                "dtype": dtypes.standardize_dtype(value.dtype),
-            },
-        }
-    if isinstance(value, np.ndarray):
-        return {
-            "class_name": "__numpy__",
-            "config": {"value": value.tolist(), "dtype": dtypes.standardize_dtype(value.dtype)},
-        }
+    if isinstance(value, (jax.Array, np.ndarray)):
+        return _io.array_envelope(value)
     if isinstance(value, (list, tuple)):
         return [serialize_value(v) for v in value]
     if isinstance(value, dict):
@@ -80,12 +65,7 @@ def serialize_object(obj):
     if obj is None:
         return None
     if isinstance(obj, types.FunctionType) or inspect.isbuiltin(obj):
-        return {
-            "module": "builtins",
-            "class_name": "function",
-            "config": obj.__name__,
-            "registered_name": "function",
-        }
+        return _io.function_envelope(obj.__name__)
     if inspect.isclass(obj):
         raise TypeError(
             f"Cannot serialize a class; pass an instance. Received: {obj!r}"
@@ -99,12 +79,8 @@ def serialize_object(obj):
     module = _public_module(cls)
     registered = getattr(cls, "_keras_registered_name", None)
     config = {k: serialize_value(v) for k, v in obj.get_config().items()}
-    return {
-        "module": module,
-        "class_name": cls.__name__,
-        "config": config,
-        "registered_name": None if module is not None else (registered or cls.__name__),
-    }
+    return _io.object_envelope(module, cls.__name__, config,
+                               None if module is not None else (registered or cls.__name__))
 
 
 def deserialize_value(value):
@@ -112,10 +88,8 @@ def deserialize_value(value):
     if isinstance(value, dict) and "class_name" in value and "config" in value:
         class_name = value["class_name"]
         inner = value["config"] or {}
-        if class_name == "__tensor__":
-            return jnp.asarray(inner["value"], dtype=inner["dtype"])
-        if class_name == "__numpy__":
-            return np.array(inner["value"], dtype=inner["dtype"])
+        if class_name in ("__tensor__", "__numpy__"):
+            return _io.array_from_envelope(value)
         if class_name == "SeedGenerator":
             return SeedGenerator(seed=inner.get("seed"), name=inner.get("name"))
     if isinstance(value, list):
@@ -169,23 +143,14 @@ def deserialize_object(config, module_objects, kind, custom_objects=None):
         raise ValueError(f"Unknown `config` as a `dict` for a {kind}: config={config!r}")
     class_name = config["class_name"]
     inner = config.get("config")
-    registered_name = config.get("registered_name")
-    if class_name == "function":
-        fn_name = inner if isinstance(inner, str) else registered_name
-        for name in (registered_name, fn_name):
-            if name in custom:
-                return custom[name]
-        if fn_name in module_objects:
-            return module_objects[fn_name]
-        raise _unknown(kind, fn_name, module_objects)
-    if class_name in custom:
-        cls = custom[class_name]
-    elif registered_name in custom:
-        cls = custom[registered_name]
-    elif class_name in module_objects:
-        cls = module_objects[class_name]
-    else:
-        raise _unknown(kind, class_name, module_objects)
+    # custom objects first, then the package's own
+    found, cls, name = _io.lookup_envelope(config, custom)
+    if cls is None:
+        found, cls, name = _io.lookup_envelope(config, module_objects)
+    if cls is None:
+        raise _unknown(kind, name, module_objects)
+    if found == "function":
+        return cls
     if inner is not None and not isinstance(inner, dict):
         raise TypeError(
             f"Expected 'config' to be a dict for {class_name}, instead got "

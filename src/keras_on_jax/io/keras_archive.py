@@ -11,6 +11,7 @@ import datetime
 import io
 import json
 import os
+import tempfile
 import zipfile
 
 import h5py
@@ -20,6 +21,7 @@ from keras_on_jax.io import files, serialization, weights_h5
 CONFIG = "config.json"
 METADATA = "metadata.json"
 WEIGHTS = "model.weights.h5"
+ASSETS = "assets"
 _MAX_RATIO = 100
 _LARGE = 4 * 1024 ** 3
 
@@ -43,6 +45,44 @@ def _zinfo(name, date=(1980, 1, 1, 0, 0, 0)):
     return info
 
 
+# ---------------------------------------------------------------------------------------
+# assets: `save_assets(dir)` / `load_assets(dir)` hooks, one folder per object at
+# `assets/<the object's weights path>/` (spec 2.5)
+# ---------------------------------------------------------------------------------------
+def _asset_dir(root, path):
+    return os.path.join(root, *path.split("/")) if path else root
+
+
+def save_assets(model, root):
+    """Call every object's `save_assets(dir)`; only files (no empty folders) are kept."""
+    def fn(obj, path):
+        if hasattr(obj, "save_assets") and not weights_h5._is_optimizer(obj):
+            d = _asset_dir(root, path)
+            os.makedirs(d, exist_ok=True)
+            obj.save_assets(d)
+
+    weights_h5.walk(model, fn)
+
+
+def load_assets(model, root):
+    """Call every object's `load_assets(dir)` (None where the archive has no folder for it)."""
+    def fn(obj, path):
+        if hasattr(obj, "load_assets") and not weights_h5._is_optimizer(obj):
+            d = _asset_dir(root, path)
+            obj.load_assets(d if os.path.isdir(d) else None)
+
+    weights_h5.walk(model, fn)
+
+
+def _asset_files(root):
+    out = []
+    for dirpath, _, filenames in os.walk(root):
+        for name in filenames:
+            full = os.path.join(dirpath, name)
+            out.append((os.path.relpath(full, root).replace(os.sep, "/"), full))
+    return sorted(out)
+
+
 def save_archive(model, filepath, zipped=True):
     config = model_config_json(model)
     weights = weights_h5.write_weights_to_bytes(model)
@@ -54,13 +94,19 @@ def save_archive(model, filepath, zipped=True):
                 f.write(config)
             with open(os.path.join(tmp, WEIGHTS), "wb") as f:
                 f.write(weights)
+            save_assets(model, os.path.join(tmp, ASSETS))
         return
     now = datetime.datetime.now().timetuple()[:6]
-    with files.atomic_path(filepath) as tmp:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
-            zf.writestr(_zinfo(METADATA), metadata_json())
-            zf.writestr(_zinfo(CONFIG), config)
-            zf.writestr(_zinfo(WEIGHTS, now), weights)
+    with tempfile.TemporaryDirectory() as assets_root:
+        save_assets(model, assets_root)
+        with files.atomic_path(filepath) as tmp:
+            with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
+                zf.writestr(_zinfo(METADATA), metadata_json())
+                zf.writestr(_zinfo(CONFIG), config)
+                zf.writestr(_zinfo(WEIGHTS, now), weights)
+                for rel, full in _asset_files(assets_root):
+                    with open(full, "rb") as f:
+                        zf.writestr(_zinfo(f"{ASSETS}/{rel}", now), f.read())
 
 
 def _check_member_names(names, filepath):
@@ -133,7 +179,17 @@ def load_archive(filepath, custom_objects=None, compile=True, safe_mode=True):
                                  "safety.")
             raise ValueError(f"Keras archive {filepath!r} has no {WEIGHTS} member.")
         data = _read_member(zf, WEIGHTS, filepath)
-    _load_weights_bytes(model, data, filepath)
+        _load_weights_bytes(model, data, filepath)
+        with tempfile.TemporaryDirectory() as root:
+            for name in zf.namelist():
+                norm = name.replace("\\", "/")
+                if not norm.startswith(ASSETS + "/") or norm.endswith("/"):
+                    continue
+                target = os.path.join(root, *norm.split("/")[1:])
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                with open(target, "wb") as f:
+                    f.write(_read_member(zf, name, filepath))
+            load_assets(model, root)
     return model
 
 
@@ -166,6 +222,7 @@ def _load_dir(path, custom_objects, compile, safe_mode):
     if not os.path.exists(wpath):
         raise ValueError(f"Model folder {path!r} has no {WEIGHTS}.")
     weights_h5.load_weights_h5(model, wpath)
+    load_assets(model, os.path.join(path, ASSETS))
     return model
 
 

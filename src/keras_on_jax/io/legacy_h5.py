@@ -15,7 +15,7 @@ import warnings
 import h5py
 import numpy as np
 
-from keras_on_jax.io import files, serialization, weights_h5
+from keras_on_jax.io import files, keras2_config, serialization, weights_h5
 
 HDF5_OBJECT_HEADER_LIMIT = 64512
 
@@ -96,11 +96,11 @@ def _model_layers(model):
     return list(model.layers)
 
 
-def write_model_weights(model, group):
+def write_model_weights(model, group, keras_version=None, backend="jax"):
     layers = _model_layers(model)
     save_attribute(group, "layer_names", [l.name for l in layers])
-    group.attrs["backend"] = b"jax"
-    group.attrs["keras_version"] = weights_h5.KERAS_VERSION.encode()
+    group.attrs["backend"] = backend.encode()
+    group.attrs["keras_version"] = (keras_version or weights_h5.KERAS_VERSION).encode()
     for layer in layers:
         g = group.create_group(layer.name)
         weights = legacy_weights(layer)
@@ -216,35 +216,17 @@ def save_weights_h5(model, filepath):
 # ---------------------------------------------------------------------------------------
 # whole model
 # ---------------------------------------------------------------------------------------
-def _legacy_entries(config):
-    """Keras 3's legacy model_config: layer entries hold only class_name/config(+name/nodes)."""
-    if isinstance(config, dict) and isinstance(config.get("layers"), list):
-        config = dict(config)
-        out = []
-        for entry in config["layers"]:
-            if isinstance(entry, dict) and "class_name" in entry:
-                cls = entry["class_name"]
-                reg = entry.get("registered_name")
-                if isinstance(reg, str) and ">" in reg:
-                    cls = reg
-                new = {"class_name": cls, "config": _legacy_entries(entry.get("config"))}
-                for key in ("name", "inbound_nodes"):
-                    if key in entry:
-                        new[key] = entry[key]
-                out.append(new)
-            else:
-                out.append(entry)
-        config["layers"] = out
-    return config
-
-
 def save_model_h5(model, filepath, include_optimizer=True):
-    envelope = serialization.serialize_keras_object(model)
-    class_name = envelope["class_name"]
-    reg = envelope.get("registered_name")
-    if isinstance(reg, str) and ">" in reg:
-        class_name = reg
-    model_config = {"class_name": class_name, "config": _legacy_entries(envelope["config"])}
+    """Write a whole-model legacy file, its config in Keras 2 terms where it can be said so.
+
+    tf-keras 2 then loads the whole model, and Keras 3 loads it through its legacy reader;
+    otherwise (see `keras2_config`) the config is Keras 3's legacy form and tf-keras loads
+    the weights only.
+    """
+    model_config = keras2_config.keras2_model_config(model)
+    keras2 = model_config is not None
+    if not keras2:
+        model_config = keras2_config.keras3_legacy_model_config(model)
     training_config = None
     if include_optimizer and getattr(model, "compiled", False) and model.optimizer is not None:
         cc = serialization.serialize_compile_config(model)
@@ -255,14 +237,19 @@ def save_model_h5(model, filepath, include_optimizer=True):
         if opt is not None:
             training_config["optimizer_config"] = {"class_name": opt["class_name"],
                                                    "config": opt["config"]}
+            if keras2:
+                training_config["optimizer_config"] = keras2_config.keras2_optimizer_config(
+                    training_config["optimizer_config"])
+    version = keras2_config.KERAS2_VERSION if keras2 else weights_h5.KERAS_VERSION
+    backend = "tensorflow" if keras2 else "jax"
     with files.atomic_path(filepath) as tmp:
         with h5py.File(tmp, "w") as f:
-            f.attrs["keras_version"] = weights_h5.KERAS_VERSION
-            f.attrs["backend"] = "jax"
+            f.attrs["keras_version"] = version
+            f.attrs["backend"] = backend
             f.attrs["model_config"] = json.dumps(model_config).encode("utf8")
             if training_config is not None:
                 f.attrs["training_config"] = json.dumps(training_config).encode("utf8")
-            write_model_weights(model, f.create_group("model_weights"))
+            write_model_weights(model, f.create_group("model_weights"), version, backend)
             if training_config is not None and model.optimizer.variables:
                 g = f.create_group("optimizer_weights")
                 variables = list(model.optimizer.variables)

@@ -81,6 +81,8 @@ def save_model(model, filepath, overwrite=True, save_format=None, zipped=None, *
         raise ValueError(f"The following argument(s) are not supported: {sorted(kwargs)}")
     filepath = _path(filepath)
     fmt = _format_for_save(filepath, save_format)
+    if zipped is False and fmt == "orbax" and save_format is None:
+        fmt = "keras"  # Keras 3: `zipped=False` writes the unzipped archive folder
     if not _confirm_overwrite(filepath, overwrite):
         return
     if fmt == "keras":

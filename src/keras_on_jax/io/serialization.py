@@ -384,6 +384,63 @@ def public_module_and_name(cls):
     return None
 
 
+# ---------------------------------------------------------------------------------------
+# Envelope primitives, the one implementation also used by the package-level
+# serialize/deserialize helpers (initializers/regularizers/constraints, losses/metrics)
+# ---------------------------------------------------------------------------------------
+def object_envelope(module, class_name, config, registered_name=None):
+    """Keras 3's `{"module", "class_name", "config", "registered_name"}` dict."""
+    return {"module": module, "class_name": class_name, "config": config,
+            "registered_name": registered_name}
+
+
+def function_envelope(name, module="builtins"):
+    """How Keras 3 writes a plain function: class_name "function", its name as config."""
+    return object_envelope(module, "function", name, "function")
+
+
+def array_envelope(value):
+    """`__tensor__` (JAX arrays, Variables) or `__numpy__` (NumPy arrays) value encoding."""
+    kind = "__numpy__" if isinstance(value, np.ndarray) else "__tensor__"
+    arr = np.asarray(value)
+    return {"class_name": kind, "config": {"value": arr.tolist(), "dtype": str(arr.dtype)}}
+
+
+def array_from_envelope(config):
+    """Inverse of `array_envelope`; None when `config` is not an array envelope."""
+    if not (isinstance(config, dict) and config.get("class_name") in ("__tensor__", "__numpy__")):
+        return None
+    inner = config.get("config") or {}
+    arr = np.array(inner["value"], dtype=inner["dtype"])
+    if config["class_name"] == "__tensor__":
+        import jax.numpy as jnp
+
+        return jnp.asarray(arr)
+    return arr
+
+
+def lookup_envelope(config, objects):
+    """Resolve an envelope against a name -> object mapping.
+
+    Returns `(kind, obj, name)`: kind "function" (looked up by the registered name, then
+    the function name) or "class" (by class name, then registered name); `obj` is None
+    when nothing matches, and `name` is the name to report.
+    """
+    class_name = config["class_name"]
+    inner = config.get("config")
+    registered = config.get("registered_name")
+    if class_name == "function":
+        name = inner if isinstance(inner, str) else registered
+        for key in (registered, name):
+            if key is not None and key != "function" and key in objects:
+                return "function", objects[key], name
+        return "function", None, name
+    for key in (class_name, registered):
+        if key is not None and key in objects:
+            return "class", objects[key], class_name
+    return "class", None, class_name
+
+
 def _serialize_dict(d):
     return {k: serialize_keras_object(v) for k, v in d.items()}
 
@@ -418,10 +475,9 @@ def serialize_keras_object(obj):
     if isinstance(obj, np.ndarray):
         if obj.ndim == 0:
             return obj.item()
-        return {"class_name": "__numpy__", "config": {"value": obj.tolist(), "dtype": str(obj.dtype)}}
+        return array_envelope(obj)
     if isinstance(obj, Variable) or type(obj).__module__.startswith("jax"):
-        arr = np.asarray(obj)
-        return {"class_name": "__tensor__", "config": {"value": arr.tolist(), "dtype": str(arr.dtype)}}
+        return array_envelope(obj)
     if isinstance(obj, types.FunctionType) and obj.__name__ == "<lambda>":
         code, defaults, closure = func_dump(obj)
         return {"class_name": "__lambda__", "config": {"value": [code, defaults, closure]}}
@@ -443,8 +499,7 @@ def serialize_keras_object(obj):
         if module == "__main__":
             module = None
         registered = get_registered_name(cls)
-    out = {"module": module, "class_name": cls.__name__, "config": inner,
-           "registered_name": registered}
+    out = object_envelope(module, cls.__name__, inner, registered)
     if hasattr(obj, "get_build_config"):
         build_config = obj.get_build_config()
         if build_config is not None:
@@ -456,17 +511,14 @@ def serialize_keras_object(obj):
 
 def _serialize_function(fn):
     if fn in _GLOBAL_CUSTOM_NAMES:
-        return {"module": "builtins" if isinstance(fn, types.FunctionType) else fn.__module__,
-                "class_name": "function", "config": _GLOBAL_CUSTOM_NAMES[fn],
-                "registered_name": "function"}
+        return function_envelope(_GLOBAL_CUSTOM_NAMES[fn],
+                                 "builtins" if isinstance(fn, types.FunctionType) else fn.__module__)
     mod = getattr(fn, "__module__", "") or ""
     if mod.startswith("keras_on_jax."):
         for prefix, public in _PUBLIC_MODULE_PREFIXES:
             if mod == prefix or mod.startswith(prefix + "."):
-                return {"module": public, "class_name": "function", "config": fn.__name__,
-                        "registered_name": "function"}
-    return {"module": "builtins", "class_name": "function", "config": fn.__name__,
-            "registered_name": "function"}
+                return function_envelope(fn.__name__, public)
+    return function_envelope(fn.__name__)
 
 
 def serialize_compile_config(model):
@@ -615,12 +667,7 @@ def _deserialize(config, custom_objects):
         t._pre_serialization_keras_history = inner.get("keras_history")
         return t
     if class_name in ("__tensor__", "__numpy__"):
-        arr = np.array(inner["value"], dtype=inner["dtype"])
-        if class_name == "__tensor__":
-            import jax.numpy as jnp
-
-            return jnp.asarray(arr)
-        return arr
+        return array_from_envelope(config)
     if class_name == "__bytes__":
         return inner["value"].encode("utf-8")
     if class_name == "__ellipsis__":

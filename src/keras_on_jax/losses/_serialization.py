@@ -3,7 +3,8 @@
 Produces the same dicts as `keras.saving.serialize_keras_object` for these objects:
 classes -> `{"module", "class_name", "config", "registered_name"}`, functions ->
 `{"module": "builtins", "class_name": "function", "config": name, "registered_name":
-"function"}`.
+"function"}`. The envelopes come from `keras_on_jax.io.serialization` (one implementation
+for the whole package); this module keeps the losses/metrics lookup rules and messages.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import inspect
 
 import numpy as np
+
+from keras_on_jax.io import serialization as _io
 
 
 def _plain(value):
@@ -36,19 +39,9 @@ def serialize_object(obj, module):
     if isinstance(obj, (list, tuple)):
         return type(obj)(serialize_object(v, module) for v in obj)
     if inspect.isfunction(obj) or inspect.isbuiltin(obj):
-        return {
-            "module": "builtins",
-            "class_name": "function",
-            "config": obj.__name__,
-            "registered_name": "function",
-        }
+        return _io.function_envelope(obj.__name__)
     if hasattr(obj, "get_config"):
-        return {
-            "module": module,
-            "class_name": obj.__class__.__name__,
-            "config": _plain(obj.get_config()),
-            "registered_name": None,
-        }
+        return _io.object_envelope(module, obj.__class__.__name__, _plain(obj.get_config()))
     raise TypeError(
         f"Cannot serialize object {obj!r} of type {type(obj).__name__}: expected a "
         "function or an object with `get_config()`."
@@ -79,23 +72,15 @@ def deserialize_object(config, module_objects, custom_objects=None, kind="object
             f"Could not deserialize {kind}: the dict needs a 'class_name' key. "
             f"Received: {config}"
         )
-    class_name = config["class_name"]
     inner = config.get("config", {})
-    if class_name == "function":
-        name = inner if isinstance(inner, str) else config.get("registered_name")
-        if name not in objects:
-            raise ValueError(
-                f"Unknown {kind} function: '{name}'. Valid names are: "
-                f"{sorted(module_objects)}"
-            )
-        return objects[name]
-    registered = config.get("registered_name")
-    cls = objects.get(class_name) or (objects.get(registered) if registered else None)
+    found, cls, name = _io.lookup_envelope(config, objects)
     if cls is None:
         raise ValueError(
-            f"Unknown {kind} class: '{class_name}'. Valid names are: "
-            f"{sorted(module_objects)}"
+            f"Unknown {kind} {'function' if found == 'function' else 'class'}: '{name}'. "
+            f"Valid names are: {sorted(module_objects)}"
         )
+    if found == "function":
+        return cls
     if inner is None:
         inner = {}
     if hasattr(cls, "from_config"):
