@@ -30,9 +30,9 @@ def _env(cluster, task_type, index, timeout):
     return env
 
 
-def _start(cluster, task_type, index, prefix, timeout=60):
+def _start(cluster, task_type, index, prefix, timeout=60, extra=()):
     return subprocess.Popen(
-        [sys.executable, os.path.join(HERE, "multiworker_script.py"), prefix],
+        [sys.executable, os.path.join(HERE, "multiworker_script.py"), prefix, *extra],
         env=_env(cluster, task_type, index, timeout), stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True,
     )
@@ -76,3 +76,42 @@ def test_unreachable_coordinator_fails_clearly_within_timeout(tmp_path):
     assert p.returncode != 0
     assert time.monotonic() - start < 60
     assert "could not reach the coordinator at '127.0.0.1:" in err, err[-3000:]
+
+
+def _run_workers(cluster, prefix, extra):
+    procs = [_start(cluster, "worker", i, prefix, extra=extra) for i in range(2)]
+    for p in procs:
+        out, err = p.communicate(timeout=150)
+        assert p.returncode == 0, err[-3000:]
+    infos, weights = [], []
+    for i in range(2):
+        with open(f"{prefix}_{extra[1]}_worker{i}.json") as f:
+            infos.append(json.load(f))
+        with np.load(f"{prefix}_{extra[1]}_worker{i}.npz") as f:
+            weights.append([f[k] for k in sorted(f.files, key=lambda s: int(s.split("_")[1]))])
+    return infos, weights
+
+
+def test_backup_and_restore_across_workers_resumes_from_chief(tmp_path):
+    cluster = {"worker": [f"127.0.0.1:{_free_port()}", f"127.0.0.1:{_free_port()}"]}
+    prefix = str(tmp_path / "run")
+    backup_dir = str(tmp_path / "backup")
+    # Run 1: interrupted at the start of epoch 2; only the chief (worker 0) wrote backups.
+    infos, _ = _run_workers(cluster, prefix, (backup_dir, "1"))
+    assert [i["interrupted"] for i in infos] == [True, True]
+    assert [i["epochs_run"] for i in infos] == [[0, 1], [0, 1]]
+    assert len(infos[0]["saves"]) == 2 and infos[1]["saves"] == []
+    assert infos[0]["backups_after"] == ["ckpt-2"]
+    # Run 2 (a new cluster): both workers resume at epoch 2 from the chief's backup.
+    cluster = {"worker": [f"127.0.0.1:{_free_port()}", f"127.0.0.1:{_free_port()}"]}
+    infos, weights = _run_workers(cluster, prefix, (backup_dir, "2"))
+    assert [i["epochs_run"] for i in infos] == [[2], [2]]
+    assert infos[1]["saves"] == [] and len(infos[0]["saves"]) == 1
+    assert not os.path.exists(backup_dir)  # deleted by the chief when training ended
+    # Equal to one uninterrupted single-process run of 3 epochs.
+    x, y = multiworker_script.data()
+    ref = multiworker_script.build()
+    ref.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0)
+    for a, b, r in zip(weights[0], weights[1], ref.get_weights()):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_allclose(a, r, rtol=1e-5, atol=1e-6)

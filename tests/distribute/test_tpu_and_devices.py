@@ -120,3 +120,28 @@ def test_faq_shared_encoder_device_placement_example():
     a = np.ones((2, 3, 8), "float32")
     out = model.predict([a, 2 * a], verbose=0)
     assert out.shape[0] == 2 and out.shape[-1] == 8
+
+
+def test_device_scope_recorded_on_graph_nodes():
+    input_a = keras.Input(shape=(3, 8))
+    input_b = keras.Input(shape=(3, 8))
+    shared = keras.layers.Dense(4)
+    with keras.device("/cpu:1"):
+        encoded_a = shared(input_a)
+    with keras.device("cpu:2"):
+        encoded_b = shared(input_b)
+    with keras.device("/cpu:0"):
+        merged_layer = keras.layers.Concatenate(axis=-1)
+        merged = merged_layer([encoded_a, encoded_b])
+    unplaced = keras.layers.Dense(2)
+    out = unplaced(merged)
+    assert [n.device for n in shared._inbound_nodes] == [jax.devices()[1], jax.devices()[2]]
+    assert merged_layer._inbound_nodes[0].device == jax.devices()[0]
+    assert unplaced._inbound_nodes[0].device is None
+    # Variables live where the layer was built (the first scope), as documented.
+    assert shared.kernel.get_raw_value().devices() == {jax.devices()[1]}
+    model = keras.Model([input_a, input_b], out)
+    model.compile("sgd", "mse")
+    a = np.ones((2, 3, 8), "float32")
+    model.fit([a, 2 * a], np.zeros((2, 3, 2)), verbose=0)
+    assert model.predict([a, 2 * a], verbose=0).shape == (2, 3, 2)

@@ -7,6 +7,10 @@ epoch's shuffle order is drawn again identically). Each backup is an Orbax check
 written atomically into a new `ckpt-N` folder; older ones are removed only after it is
 complete, so a process killed at any moment leaves a valid backup behind. On CPU the
 resumed run's final weights are bit-identical to a run that was never interrupted.
+
+Across workers (`MultiWorkerMirroredStrategy`), every worker runs the callback on the same
+`backup_dir` (a folder they share): only the chief writes and deletes backups, and every
+worker restores from the chief's latest one, so all resume at the same step.
 """
 
 from __future__ import annotations
@@ -73,8 +77,6 @@ class BackupAndRestore(Callback):
         return max(found)
 
     def _save(self, epoch, batch):
-        import orbax.checkpoint as ocp
-
         model_vars, opt_vars, metric_vars = self._state_lists()
         keys, pos, has_gauss, cached = self._epoch_rng_state
         tree = {
@@ -86,11 +88,13 @@ class BackupAndRestore(Callback):
             "rng_rest": np.array([pos, has_gauss], dtype="int64"),
             "rng_gauss": np.array([cached], dtype="float64"),
         }
+        if not _is_chief():
+            return  # the chief writes the backup every worker resumes from
         os.makedirs(self.backup_dir, exist_ok=True)
         latest = self._latest()
         self._counter = (latest[0] + 1) if latest else 1
         path = os.path.join(os.path.abspath(self.backup_dir), f"ckpt-{self._counter}")
-        checkpointer = ocp.StandardCheckpointer()
+        checkpointer = _checkpointer()
         checkpointer.save(path, tree, force=True)
         checkpointer.wait_until_finished()
         for name in os.listdir(self.backup_dir):
@@ -103,11 +107,9 @@ class BackupAndRestore(Callback):
         latest = self._latest()
         if latest is None:
             return
-        import orbax.checkpoint as ocp
-
         path = os.path.join(os.path.abspath(self.backup_dir), latest[1])
         try:
-            tree = ocp.StandardCheckpointer().restore(path)
+            tree = _checkpointer().restore(path)
         except Exception as e:
             raise ValueError(
                 f"BackupAndRestore: the backup at {path} could not be read ({e}). Delete it "
@@ -158,5 +160,23 @@ class BackupAndRestore(Callback):
             self._save(epoch + 1, 0)
 
     def on_train_end(self, logs=None):
-        if self.delete_checkpoint and os.path.isdir(self.backup_dir):
+        if self.delete_checkpoint and _is_chief() and os.path.isdir(self.backup_dir):
             shutil.rmtree(self.backup_dir, ignore_errors=True)
+
+
+def _is_chief():
+    from keras_on_jax.distribute.strategies import is_chief
+
+    return is_chief()
+
+
+def _checkpointer():
+    """An Orbax checkpointer local to this process: backups hold host arrays only, so no
+    worker waits at a cross-process barrier for the others (only the chief saves)."""
+    import jax
+    import orbax.checkpoint as ocp
+
+    me = jax.process_index()
+    return ocp.StandardCheckpointer(
+        multiprocessing_options=ocp.options.MultiprocessingOptions(
+            primary_host=me, active_processes={me}))

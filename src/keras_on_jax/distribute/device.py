@@ -9,6 +9,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import re
+import threading
 
 import jax
 
@@ -57,16 +58,34 @@ def get_device(name):
     return devices[index]
 
 
+_SCOPE = threading.local()
+
+
+def current_device():
+    """The `jax.Device` of the innermost `keras.device(...)` scope, or None."""
+    stack = getattr(_SCOPE, "stack", None)
+    return stack[-1] if stack else None
+
+
 @contextlib.contextmanager
 def device(device_name):
     """Place the variables created and the eager computations run inside on one device.
 
     `with keras.device("gpu:0"): ...` (also `"/gpu:0"`, `"cpu:1"`). Inside,
-    `jax.default_device` is that device.
+    `jax.default_device` is that device, and a layer called on symbolic inputs records it
+    on its graph node (`node.device`). See docs/differences.md for how the compiled step
+    uses it.
     """
     dev = get_device(device_name)
-    with jax.default_device(dev):
-        yield dev
+    stack = getattr(_SCOPE, "stack", None)
+    if stack is None:
+        stack = _SCOPE.stack = []
+    stack.append(dev)
+    try:
+        with jax.default_device(dev):
+            yield dev
+    finally:
+        stack.pop()
 
 
 def list_physical_devices(device_type=None):

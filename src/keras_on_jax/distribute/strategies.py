@@ -176,7 +176,9 @@ class TPUStrategy(Strategy):
 
     A last partial batch is padded to the global batch size (by repeating its rows) and
     the padded rows get sample weight 0, the real rows `global/real`, so the step's loss
-    and gradients equal those of the unpadded batch and no new shape is compiled.
+    and gradients equal those of the unpadded batch and no new shape is compiled. The
+    step also knows which rows are real (`context.padding()`): metrics, the epoch
+    averages and BatchNormalization's batch statistics leave the padding rows out.
 
     Args:
         tpu_cluster_resolver: a `TPUClusterResolver` (default: a new one).
@@ -216,6 +218,7 @@ class TPUStrategy(Strategy):
 
 
 def _pad_batch(batch, n, size, axis):
+    """Pad `(x, y[, sample_weight])` to `size` rows (repeating real rows): a `PaddedBatch`."""
     rows = np.arange(size) % n
 
     def pad(a):
@@ -224,19 +227,24 @@ def _pad_batch(batch, n, size, axis):
 
     x, y = batch[0], batch[1]
     sw = batch[2] if len(batch) > 2 else None
-    mask = np.zeros(size, dtype="float32")
-    mask[:n] = size / n
+    lead = np.shape(jax.tree.leaves(y)[0])[:axis] if y is not None and jax.tree.leaves(y) else (
+        np.shape(jax.tree.leaves(x)[0])[:axis])
+    valid = np.zeros(size, dtype="float32")
+    valid[:n] = 1.0
+    valid = np.broadcast_to(valid.reshape([1] * axis + [size]), (*lead, size)).copy()
+    scale = np.float32(size / n)
     if sw is None:
-        lead = np.shape(jax.tree.leaves(y)[0])[:axis] if y is not None else ()
-        new_sw = np.broadcast_to(mask.reshape([1] * axis + [size]), (*lead, size)).copy()
+        raw_sw = valid
+        new_sw = valid * scale
     else:
-        def weigh(w):
+        def masked(w):
             w = pad(w).astype("float32")
-            m = mask.reshape([1] * axis + [size] + [1] * (w.ndim - axis - 1))
-            return w * m
+            return w * valid.reshape(valid.shape + (1,) * (w.ndim - axis - 1))
 
-        new_sw = jax.tree.map(weigh, sw)
-    return (jax.tree.map(pad, x), jax.tree.map(pad, y), new_sw)
+        raw_sw = jax.tree.map(masked, sw)
+        new_sw = jax.tree.map(lambda w: w * scale, raw_sw)
+    data = (jax.tree.map(pad, x), jax.tree.map(pad, y), new_sw)
+    return context.PaddedBatch(data, valid, raw_sw)
 
 
 def is_chief():

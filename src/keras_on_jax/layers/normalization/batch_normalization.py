@@ -190,6 +190,13 @@ class BatchNormalization(Layer):
 
     def _moments(self, inputs, mask):
         axes = tuple(self._reduction_axes)
+        rows = self._padding_rows(inputs)
+        if rows is not None:
+            # The batch was padded (TPUStrategy): statistics over its real rows only.
+            if mask is None:
+                return self._row_moments(inputs, rows, axes)
+            keep = jnp.reshape(rows > 0, (-1,) + (1,) * (mask.ndim - 1))
+            mask = jnp.logical_and(mask.astype(bool), keep)
         if mask is None:
             x = inputs
             half = x.dtype in (jnp.float16, jnp.bfloat16)
@@ -208,6 +215,33 @@ class BatchNormalization(Layer):
         sq = jnp.square(jnp.where(m, inputs - mean, 0))
         variance = jnp.sum(sq, axes, keepdims=True) / (weights + eps)
         return jnp.squeeze(mean), jnp.squeeze(variance)
+
+    def _padding_rows(self, inputs):
+        """The real-row mask of a padded batch, when `inputs`' first axis is its rows."""
+        from keras_on_jax.distribute import context
+
+        padding = context.padding()
+        if padding is None or 0 not in self._reduction_axes:
+            return None
+        return padding.row_mask_for(inputs)
+
+    @staticmethod
+    def _row_moments(inputs, rows, axes):
+        x = inputs
+        half = x.dtype in (jnp.float16, jnp.bfloat16)
+        if half:
+            x = x.astype("float32")
+        w = jnp.reshape(rows.astype(x.dtype), (-1,) + (1,) * (x.ndim - 1))
+        count = jnp.sum(rows).astype(x.dtype)
+        for a in axes:
+            if a != 0:
+                count = count * x.shape[a]
+        mean = jnp.sum(x * w, axes) / count
+        centered = x - jnp.expand_dims(mean, axes)
+        variance = jnp.sum(jnp.square(centered) * w, axes) / count
+        if half:
+            mean, variance = mean.astype(inputs.dtype), variance.astype(inputs.dtype)
+        return mean, variance
 
     def _renorm_correction(self, mean, variance):
         stddev = jnp.sqrt(variance + self.epsilon)
