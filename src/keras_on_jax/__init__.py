@@ -71,3 +71,9 @@ def __getattr__(name):
 
 def __dir__():
     return sorted(list(globals()) + list(_LAZY_MODULES) + list(_LAZY_ATTRS))
+
+
+# `from keras import *` (keras-tuner does it) must also bring the lazily loaded names.
+# Internal subpackages (`io`, `training`) are not part of the Keras namespace.
+__all__ = sorted(({n for n in globals() if not n.startswith("_")} - {"io", "training"})
+                 | _LAZY_MODULES | set(_LAZY_ATTRS))

@@ -161,7 +161,8 @@ def test_fit_on_pydataset_equals_arrays(pydataset_adapter, workers, mp):
     np.testing.assert_allclose(hist.history["loss"], ref_hist.history["loss"], rtol=1e-5)
     for a, b in zip(model.get_weights(), ref.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
-    assert ds.epoch_ends == 3
+    assert ds.epoch_ends == 4  # as Keras 3: once when fit starts, then after each epoch
+    assert ds.epoch_begins == 3
 
 
 def test_fit_on_pydataset_shuffles_batch_order(pydataset_adapter):

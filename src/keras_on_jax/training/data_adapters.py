@@ -96,21 +96,93 @@ def check_lengths(x, y, sample_weight):
         )
 
 
-def slice_arrays(structure, index):
-    def take(a):
-        if isinstance(index, slice):
-            return a[index]
-        if isinstance(a, np.ndarray) or _module_is(a, "h5py"):
-            if _module_is(a, "h5py"):
-                order = np.argsort(index)
-                out = a[np.sort(index)]
-                inv = np.empty_like(order)
-                inv[order] = np.arange(len(order))
-                return out[inv]
-            return a[index]
-        return a[index]
+def _in_memory(a):
+    return isinstance(a, (np.ndarray, jax.Array)) or _module_is(a, "pandas") or _module_is(a, "torch")
 
-    return _map(take, structure)
+
+def _take_rows(a, index):
+    """`a[index]` for a slice or an index array. Array-likes that read from storage (h5py,
+    ...) are read at increasing indices (h5py requires it) and reordered after."""
+    if not isinstance(index, (slice, int, np.integer)) and not _in_memory(a):
+        index = np.asarray(index)
+        order = np.argsort(index)
+        out = a[index[order]]
+        inv = np.empty_like(order)
+        inv[order] = np.arange(len(order))
+        return out[inv]
+    return a[index]
+
+
+def slice_arrays(structure, index):
+    return _map(lambda a: _take_rows(a, index), structure)
+
+
+class RowRange:
+    """Rows `[start, stop)` of an array-like (an h5py dataset, ...), read only when indexed.
+
+    `validation_split` cuts out-of-core arrays with this instead of `a[start:stop]`, which
+    would read the whole range into memory; batches then read just their own rows.
+    """
+
+    def __init__(self, base, start, stop):
+        self.base, self.start, self.stop = base, int(start), int(stop)
+
+    @property
+    def shape(self):
+        return (self.stop - self.start,) + tuple(self.base.shape[1:])
+
+    @property
+    def dtype(self):
+        return self.base.dtype
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    def __len__(self):
+        return self.stop - self.start
+
+    def _rows(self, index):
+        n = len(self)
+        if isinstance(index, slice):
+            start, stop, step = index.indices(n)
+            if step == 1:
+                return slice(self.start + start, self.start + max(start, stop))
+            return np.arange(start, stop, step) + self.start
+        if isinstance(index, (int, np.integer)):
+            if not -n <= index < n:
+                raise IndexError(f"Row index {index} is out of range for {n} rows.")
+            return self.start + (int(index) % n)
+        index = np.asarray(index)
+        if index.dtype == bool:
+            index = np.flatnonzero(index)
+        if index.size and (index.min() < -n or index.max() >= n):
+            raise IndexError(f"Row indices out of range for {n} rows.")
+        return np.where(index < 0, index + n, index) + self.start
+
+    def __getitem__(self, index):
+        if isinstance(index, tuple):
+            rows = self._rows(index[0])
+            return _take_rows(self.base, rows)[(slice(None),) * (not isinstance(rows, int))
+                                                + index[1:]]
+        return _take_rows(self.base, self._rows(index))
+
+    def __array__(self, dtype=None, copy=None):
+        out = np.asarray(self.base[self.start:self.stop])
+        return out if dtype is None else out.astype(dtype, copy=False)
+
+    def __repr__(self):
+        return f"RowRange({self.base!r}, {self.start}, {self.stop})"
+
+
+def _split_rows(a, start, stop):
+    """Rows `[start, stop)`: a slice of in-memory arrays, a lazy `RowRange` otherwise
+    (h5py datasets and other array-likes that read from storage when indexed)."""
+    if _in_memory(a):
+        return a[start:stop]
+    if isinstance(a, RowRange):
+        return RowRange(a.base, a.start + start, a.start + stop)
+    return RowRange(a, start, stop)
 
 
 class ArrayDataAdapter:
@@ -235,12 +307,17 @@ class IterableDataAdapter:
 
     def iter_epoch(self):
         if self._is_pydataset:
+            # Between the dataset's epoch hooks, as Keras 3's EpochIterator.
+            on_begin = getattr(self.data, "on_epoch_begin", None)
+            if on_begin is not None:
+                on_begin()
             n = self.num_batches
             order = np.arange(len(self.data))
             if self.shuffle:
                 np.random.shuffle(order)
             for i in range(n):
                 yield unpack_x_y_sample_weight(_to_numpy_batch(self.data[int(order[i % len(order)])]))
+            self.on_epoch_end()
             return
         if self._reiterable and self.steps is None:
             iterator = iter(self.data)
@@ -282,8 +359,8 @@ def get_data_adapter(x, y=None, sample_weight=None, batch_size=None, steps=None,
     from keras_on_jax.training import py_dataset_adapter
 
     if py_dataset_adapter.is_py_dataset(x) and y is None and sample_weight is None:
-        return py_dataset_adapter.PyDatasetAdapter(x, shuffle=shuffle, steps=steps,
-                                                   class_weight=class_weight)
+        return py_dataset_adapter.maybe_prefetch(py_dataset_adapter.PyDatasetAdapter(
+            x, shuffle=shuffle, steps=steps, class_weight=class_weight))
     if y is not None:
         raise ValueError(
             "`y` argument is not supported when using a generator, dataset or PyDataset as "
@@ -299,7 +376,7 @@ def get_data_adapter(x, y=None, sample_weight=None, batch_size=None, steps=None,
             f"Unrecognized data type: x={x!r} (of type {type(x)}). Expected NumPy/JAX arrays, "
             "a list or dict of arrays, a generator, or a PyDataset."
         )
-    return IterableDataAdapter(x, steps=steps, shuffle=shuffle)
+    return py_dataset_adapter.maybe_prefetch(IterableDataAdapter(x, steps=steps, shuffle=shuffle))
 
 
 def _looks_like_arrays(x):
@@ -341,6 +418,6 @@ def train_validation_split(arrays, validation_split):
             f"Training data contains {n} samples, which is not sufficient to split it into a "
             f"validation and training set as specified by `validation_split={validation_split}`."
         )
-    train = _map(lambda a: a[:split_at], arrays)
-    val = _map(lambda a: a[split_at:], arrays)
+    train = _map(lambda a: _split_rows(a, 0, split_at), arrays)
+    val = _map(lambda a: _split_rows(a, split_at, n), arrays)
     return train, val

@@ -9,7 +9,9 @@ shuffled (Python's `random`, as Keras 3).
 
 `prefetch_to_device(iterator)` moves the next batch to the device in a background thread
 while the current step runs (double buffering); `PrefetchingAdapter` wraps any adapter
-with it.
+with it. `get_data_adapter` wraps streamed sources (generators, PyDatasets, iterables)
+with it on accelerator backends (`maybe_prefetch`); arrays in memory never need it (the
+trainer moves them to the device once).
 """
 
 from __future__ import annotations
@@ -113,9 +115,16 @@ class PyDatasetAdapter:
         return data_adapters.unpack_x_y_sample_weight(batch)
 
     def iter_epoch(self):
+        """One epoch of batches, between the dataset's `on_epoch_begin()` and
+        `on_epoch_end()` (as Keras 3's `EpochIterator`: the end hook runs when the epoch is
+        read to its end, not when the consumer stops early)."""
         on_begin = getattr(self.data, "on_epoch_begin", None)
         if on_begin is not None:
             on_begin()
+        yield from self._epoch_batches()
+        self.on_epoch_end()
+
+    def _epoch_batches(self):
         indices = self._indices()
         if self.workers <= 1 and not self.use_multiprocessing:
             for i in indices:
@@ -255,6 +264,27 @@ def prefetch_to_device(iterator, buffer_size=2):
         close = getattr(iterator, "close", None)
         if close is not None:
             close()
+
+
+def device_prefetch_enabled():
+    """Whether streamed batches go through `prefetch_to_device` (see `maybe_prefetch`).
+
+    Only where batches cross to an accelerator: on the CPU backend a "transfer" costs
+    nothing to hide and the extra thread costs about 20% (benchmarks/bench_data.py). Not
+    under an active distribution either, which places each batch on its own devices.
+    """
+    if jax.default_backend() == "cpu":
+        return False
+    from keras_on_jax.distribute import context
+
+    return context.current() is None
+
+
+def maybe_prefetch(adapter, buffer_size=2):
+    """`adapter` wrapped in a `PrefetchingAdapter` where `device_prefetch_enabled()`."""
+    if device_prefetch_enabled():
+        return PrefetchingAdapter(adapter, buffer_size=buffer_size)
+    return adapter
 
 
 class PrefetchingAdapter:

@@ -22,6 +22,7 @@ from keras_on_jax.io.serialization import get_registered_name as get_registered_
 from keras_on_jax.io.serialization import get_registered_object as get_registered_object
 from keras_on_jax.io.serialization import register_keras_serializable as register_keras_serializable
 from keras_on_jax.io.serialization import serialize_keras_object as serialize_keras_object
+from keras_on_jax.utils import legacy as legacy
 from keras_on_jax.backend.dtypes import standardize_dtype as standardize_dtype
 from keras_on_jax.backend.keras_tensor import is_keras_tensor as is_keras_tensor
 from keras_on_jax.utils.general import get_source_inputs as get_source_inputs
