@@ -488,7 +488,9 @@ class Layer(nnx.Module, pytree=False):
 
     def _eager_call(self, args, kwargs):
         args = list(args)
-        if args and isinstance(args[0], (np.ndarray, float, int, np.generic)):
+        if args and isinstance(args[0], (np.ndarray, float, int, np.generic)) and (
+            np.asarray(args[0]).dtype.kind not in "OSU"  # strings stay NumPy (host layers)
+        ):
             args[0] = jnp.asarray(args[0])
         first = args[0] if args else None
         if first is not None and self.input_spec is not None:
@@ -499,6 +501,7 @@ class Layer(nnx.Module, pytree=False):
             mask = _map_structure(get_keras_mask, first)
             if any(m is not None for m in _flatten(mask)) or (mask is not None and not isinstance(mask, (list, tuple, dict))):
                 kwargs["mask"] = mask
+        _fill_named_masks(self._call_signature, args, kwargs)
         outer = not stack
         ctx = _CallContext(training) if outer else stack[-1]
         if not outer and "training" in kwargs:
@@ -547,7 +550,10 @@ class Layer(nnx.Module, pytree=False):
                 assert_input_compatibility(self.input_spec, first, self.name)
         outputs = self.compute_output_spec(*args, **kwargs)
         call_kwargs = dict(kwargs)
-        Node(self, call_args=args, call_kwargs=call_kwargs, outputs=outputs)
+        node = Node(self, call_args=args, call_kwargs=call_kwargs, outputs=outputs)
+        from keras_on_jax.distribute.device import current_device
+
+        node.device = current_device()  # the `keras.device(...)` scope of this call
         # Symbolic masks, so that a Functional model knows which layers produce them.
         if _overrides(type(self), "compute_mask") or self.supports_masking:
             try:
@@ -701,6 +707,41 @@ class _nullcontext:
 
     def __exit__(self, *exc):
         return False
+
+
+def _is_tensor_arg(value):
+    """A JAX array, or a non-empty nested structure of only JAX arrays (and None)."""
+    if isinstance(value, jax.Array):
+        return True
+    if isinstance(value, (list, tuple, dict)) and len(value) > 0:
+        leaves = jax.tree.leaves(value, is_leaf=lambda x: x is None)
+        return bool(leaves) and all(x is None or isinstance(x, jax.Array) for x in leaves) and any(
+            isinstance(x, jax.Array) for x in leaves)
+    return False
+
+
+def _fill_named_masks(signature, args, kwargs):
+    """Keras's `{arg}_mask` convention: with several tensor arguments, a `call` argument
+    named `<name>_mask` that is not given receives the mask attached to argument `<name>`
+    (e.g. `query_mask` from `query`), as Keras 3's `Layer.__call__` does."""
+    params = signature.parameters
+    names = [n for n in params if n.endswith("_mask") and n[:-5] in params]
+    if not names:
+        return
+    try:
+        bound = signature.bind_partial(*args, **kwargs).arguments
+    except TypeError:
+        return
+    tensors = {k: v for k, v in bound.items() if _is_tensor_arg(v)}
+    if len(tensors) < 2:
+        return
+    for name in names:
+        source = name[:-5]
+        if source not in tensors or (name in bound and (bound[name] is not None or name not in kwargs)):
+            continue  # given explicitly (positionally, or as a non-None keyword)
+        mask = _map_structure(get_keras_mask, tensors[source])
+        if any(m is not None for m in _flatten(mask)):
+            kwargs[name] = mask
 
 
 def _overrides(cls, method):

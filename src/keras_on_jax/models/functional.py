@@ -97,6 +97,39 @@ def _fill_in(structure, values):
     return structure
 
 
+@jax.tree_util.register_pytree_node_class
+class HostPreprocessed(tuple):
+    """A batch whose host-only leading layers have already run (see `_host_preprocess`).
+
+    It holds the inputs of the compiled part of a Functional model, in the order of its
+    host plan's `device_inputs`. It is a pytree, so it travels through `jax.jit`, the
+    step's `lax.scan` and the data distribution unchanged; `Functional.call` recognizes it
+    and runs only the graph nodes after the host layers.
+    """
+
+    def tree_flatten(self):
+        return tuple(self), None
+
+    @classmethod
+    def tree_unflatten(cls, aux, children):
+        return cls(children)
+
+
+class _HostPlan:
+    """How a Functional model splits into host-only leading layers and the compiled rest."""
+
+    def __init__(self, host_nodes, device_nodes, device_inputs):
+        self.host_nodes = host_nodes
+        self.device_nodes = device_nodes
+        self.device_inputs = device_inputs
+
+
+def _is_string_dtype(dtype):
+    return dtype in ("string", "str") or (
+        isinstance(dtype, np.dtype) and dtype.kind in "OSU"
+    )
+
+
 def _structure_like(structure, flat):
     """Rebuild `structure` (lists/tuples/dicts of KerasTensors) from `flat`, in the
     order `jax.tree` flattens it (dict keys sorted) — the order of every flat list here."""
@@ -175,7 +208,12 @@ class Functional(Model):
             names.append(t._keras_history[0].name)
         return names
 
-    def _standardize_inputs(self, inputs):
+    def _standardize_inputs(self, inputs, host_ids=()):
+        """Flat list of inputs, ranks and dtypes adjusted to the model's `Input`s.
+
+        Inputs whose tensor id is in `host_ids` (read only by host layers) and strings stay
+        NumPy arrays; the rest become JAX arrays.
+        """
         flat_ref = self._input_tensors
         if isinstance(self._inputs_struct, dict):
             if not isinstance(inputs, dict):
@@ -219,14 +257,24 @@ class Functional(Model):
             if isinstance(x, KerasTensor):
                 out.append(x)
                 continue
-            if not hasattr(x, "dtype") or isinstance(x, np.ndarray):
+            if not hasattr(x, "dtype") or isinstance(x, np.ndarray) or id(ref) in host_ids:
                 x = np.asarray(x)
-                if x.dtype.kind in "OUS":
+                if x.dtype.kind in "OUS" or id(ref) in host_ids:
+                    # Strings stay NumPy arrays (for host layers); ranks adjust as below.
+                    if x.ndim == len(ref.shape) - 1 and ref.shape[-1] == 1:
+                        x = np.expand_dims(x, -1)
+                    elif x.ndim == len(ref.shape) + 1 and x.ndim > 1 and x.shape[-1] == 1:
+                        x = np.squeeze(x, -1)
                     out.append(x)
                     continue
             x = jnp.asarray(x)
             if dtypes.standardize_dtype(x.dtype) != ref.dtype:
-                x = x.astype(ref.dtype)
+                try:  # int64 inputs are int32 arrays unless JAX's x64 mode is on
+                    target = jax.dtypes.canonicalize_dtype(ref.dtype)
+                except (TypeError, ValueError):
+                    target = ref.dtype
+                if x.dtype != target:
+                    x = x.astype(target)
             shape = tuple(x.shape)
             ref_shape = ref.shape
             if len(shape) == len(ref_shape) - 1 and ref_shape[-1] == 1:
@@ -244,7 +292,91 @@ class Functional(Model):
             out.append(x)
         return out
 
+    # ---- host-only leading layers (string preprocessing) -------------------------------------
+    @property
+    def _runs_on_host(self):
+        """A model made only of host layers (e.g. a text-preprocessing sub-model) is one too."""
+        nodes = self._graph_nodes
+        return bool(nodes) and all(getattr(n.operation, "_runs_on_host", False) for n in nodes)
+
+    def _host_plan(self):
+        """Split the graph into its leading host-only layers and the compiled rest.
+
+        Host nodes are calls of layers marked `_runs_on_host` (`StringLookup`,
+        `IntegerLookup`, `TextVectorization`, `Hashing`, or a model made only of them) whose
+        inputs are all model inputs or outputs of other host nodes. Returns None when there
+        are none; otherwise a `_HostPlan` whose `device_inputs` are the tensors the
+        compiled part starts from (model inputs it reads directly, and host outputs).
+        """
+        if "_host_plan_cache" in self.__dict__:
+            return self.__dict__["_host_plan_cache"]
+        available = {id(t) for t in self._input_tensors}
+        host_nodes, device_nodes = [], []
+        for node in self._graph_nodes:
+            if getattr(node.operation, "_runs_on_host", False) and all(
+                id(t) in available for t in node.input_tensors
+            ):
+                host_nodes.append(node)
+                available.update(id(t) for t in node.output_tensors)
+            else:
+                device_nodes.append(node)
+        plan = None
+        if host_nodes:
+            needed = {id(t) for n in device_nodes for t in n.input_tensors}
+            needed.update(id(t) for t in self._output_tensors)
+            candidates = list(self._input_tensors) + [
+                t for n in host_nodes for t in n.output_tensors
+            ]
+            device_inputs, seen = [], set()
+            for t in candidates:
+                if id(t) in needed and id(t) not in seen:
+                    seen.add(id(t))
+                    device_inputs.append(t)
+            plan = _HostPlan(host_nodes, device_nodes, device_inputs)
+        self.__dict__["_host_plan_cache"] = plan
+        return plan
+
+    def _host_preprocess(self, x):
+        """Run the model's leading host-only layers on the batch inputs `x` (NumPy).
+
+        `fit`/`evaluate`/`predict` and the `*_on_batch` methods call this on each batch
+        before the compiled step, which cannot carry strings; the step then receives a
+        `HostPreprocessed` tuple of the numeric inputs of the rest of the graph, and
+        `call` runs only that rest. Without host layers, `x` is returned unchanged.
+        """
+        plan = self._host_plan()
+        if plan is None or x is None or isinstance(x, HostPreprocessed):
+            return x
+        by_id = {id(t): t for t in self._input_tensors}
+        for t in plan.device_inputs:
+            if id(t) in by_id and _is_string_dtype(t.dtype):
+                users = [n.operation.name for n in plan.device_nodes
+                         if any(u is t for u in n.input_tensors)]
+                raise ValueError(
+                    f"Model '{self.name}': input '{t.name}' has dtype string, but it is read by "
+                    f"layer(s) {users}, which run inside the compiled step. Only layers that "
+                    "run on the host (StringLookup, IntegerLookup, TextVectorization, "
+                    "Hashing) can take string inputs; make them the first layers applied "
+                    "to this input."
+                )
+        device_ids = {id(t) for t in plan.device_inputs}
+        host_ids = {id(t) for t in self._input_tensors if id(t) not in device_ids}
+        flat = self._standardize_inputs(x, host_ids=host_ids)
+        values = {id(t): v for t, v in zip(self._input_tensors, flat)}
+        for node in plan.host_nodes:
+            args = _fill_in(node.call_args, values)
+            kwargs = _fill_in(node.call_kwargs, values)
+            outputs = node.operation(*args, **kwargs)
+            for t, y in zip(node.output_tensors, _flatten(outputs)):
+                values[id(t)] = y
+        return HostPreprocessed(values[id(t)] for t in plan.device_inputs)
+
     def call(self, inputs, training=None, mask=None):
+        if isinstance(inputs, HostPreprocessed):
+            # The host layers already ran (see `_host_preprocess`): run the rest.
+            plan = self._host_plan()
+            values = {id(t): x for t, x in zip(plan.device_inputs, inputs)}
+            return self._run_nodes(plan.device_nodes, values, training)
         flat = self._standardize_inputs(inputs)
         values = {id(t): x for t, x in zip(self._input_tensors, flat)}
         masks = _flatten(mask) if mask is not None else []
@@ -253,7 +385,10 @@ class Functional(Model):
 
             for x, m in zip(flat, masks):
                 set_keras_mask(x, m)
-        for node in self._graph_nodes:
+        return self._run_nodes(self._graph_nodes, values, training)
+
+    def _run_nodes(self, nodes, values, training):
+        for node in nodes:
             if any(id(t) not in values for t in node.input_tensors):
                 continue
             args = _fill_in(node.call_args, values)

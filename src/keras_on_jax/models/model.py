@@ -44,6 +44,15 @@ class Model(Trainer, Layer):
     def layers(self):
         return [layer for layer in self._layers if not _is_input_layer(layer)]
 
+    def _host_preprocess(self, x):
+        """Apply the model's leading host-only layers to a batch of inputs `x`.
+
+        The trainer calls this on each batch before the compiled step (which cannot carry
+        strings). Functional and Sequential models run their leading string layers here;
+        a subclassed model has none and gets `x` back unchanged.
+        """
+        return x
+
     def get_layer(self, name=None, index=None):
         """Retrieve a layer by its unique name or its index in `model.layers`."""
         if index is not None and name is not None:

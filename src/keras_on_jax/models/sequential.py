@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from keras_on_jax.layers.core.input_layer import InputLayer
 from keras_on_jax.layers.layer import Layer
 from keras_on_jax.backend.keras_tensor import KerasTensor
@@ -134,8 +136,36 @@ class Sequential(Model):
         if self.built:
             return
         first = args[0] if args else next(iter(kwargs.values()))
+        self._build_for_data(first)
+
+    def _build_for_data(self, first):
+        """Build from a batch; strings for a host layer get a `string` input layer."""
+        if not hasattr(first, "shape"):
+            first = np.asarray(first)
         shape = tuple(first.shape)
+        dtype = getattr(first, "dtype", None)
+        if (dtype is not None and np.dtype(dtype).kind in "OSU" and self._seq_layers
+                and not isinstance(self._seq_layers[0], InputLayer)
+                and getattr(self._seq_layers[0], "_runs_on_host", False)):
+            self._seq_layers.insert(0, InputLayer(batch_shape=(None, *shape[1:]), dtype="string"))
+            self.build()
+            return
         self.build((None, *shape[1:]))
+
+    def _host_preprocess(self, x):
+        """Run the leading host-only layers (string preprocessing) on a batch `x`.
+
+        See `Functional._host_preprocess`; an unbuilt model is built from `x` first.
+        """
+        if x is None:
+            return x
+        if (self._functional is None and not self.built and self._seq_layers
+                and getattr(self._seq_layers[0], "_runs_on_host", False)
+                and not isinstance(x, (dict, list, tuple))):
+            self._build_for_data(x)
+        if self._functional is None:
+            return x
+        return self._functional._host_preprocess(x)
 
     @property
     def _layers(self):

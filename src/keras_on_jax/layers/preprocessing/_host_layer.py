@@ -55,8 +55,10 @@ class HostLayer(Layer):
     `compute_output_spec`); calling it on data runs `call` directly (no JAX tracing).
     Inside a jit-compiled function it raises a clear error.
 
-    `_runs_on_host = True` marks it for a trainer that applies leading host layers to each
-    batch before the compiled step.
+    `_runs_on_host = True` marks it for the trainer: when such layers lead a Functional or
+    Sequential model (their inputs are model inputs, e.g. `keras.Input(dtype="string")`),
+    `fit`/`evaluate`/`predict` and the `*_on_batch` methods run them on each batch on the
+    host (`Model._host_preprocess`) and feed their numeric outputs to the compiled step.
     """
 
     _runs_on_host = True

@@ -15,7 +15,10 @@ class Hashing(HostLayer):
     """Hashes and bins categorical features (`keras.layers.Hashing`).
 
     Runs on the host (NumPy) outside the compiled step: call it on NumPy arrays or Python
-    lists of strings or integers and feed the result to the model. Outputs are bit-exact
+    lists of strings or integers and feed the result to the model, or use it as a leading
+    layer of a Functional/Sequential model (e.g. after `keras.Input(shape=(1,),
+    dtype="string")`): `fit`/`evaluate`/`predict` then apply it to each batch on the host
+    before the compiled step. Outputs are bit-exact
     with Keras/TensorFlow: values are converted to strings (integers in decimal, floats
     truncated to integers first) and hashed with FarmHash Fingerprint64
     (`tf.strings.to_hash_bucket_fast`), or SipHash-2-4 keyed by `salt`

@@ -2,12 +2,15 @@
 
 Both run on the host (NumPy dictionaries), outside the compiled step, exactly like Keras 3's
 TensorFlow lookup tables but without TensorFlow. Apply them to the data before the model
-(`ids = lookup(raw)`; `model.fit(ids, ...)`); calling them on a `KerasTensor` records them
-in a Functional graph.
+(`ids = lookup(raw)`; `model.fit(ids, ...)`), or make them the first layers of a Functional
+or Sequential model (`keras.Input(shape=(1,), dtype="string")` -> `StringLookup` -> ...):
+`fit`/`evaluate`/`predict` and the `*_on_batch` methods then run them on each batch on the
+host before the compiled step (`Model._host_preprocess`).
 
 Saving: the vocabulary passed to the constructor is in `get_config()["vocabulary"]`, as in
-Keras 3. A vocabulary learned by `adapt` (which Keras 3 writes to `assets/vocabulary.txt`)
-is written by `save_own_variables` into the layer's weights store under the key
+Keras 3. A vocabulary learned by `adapt` is written by `save_assets` to
+`assets/<layer path>/vocabulary.txt` exactly as Keras 3 does (read back by `load_assets`),
+and also by `save_own_variables` into the layer's weights store under the key
 `"vocabulary"` (UTF-8 bytes for strings, int64 for integers), next to `"idf_weights"` in
 `tf_idf` mode, and read back by `load_own_variables`.
 """
@@ -465,12 +468,41 @@ class IndexLookup(HostLayer):
         if self.output_mode == "tf_idf" and "idf_weights" in store:
             self.idf_weights = np.asarray(store["idf_weights"], dtype=config.floatx())
 
+    def save_assets(self, dir_path):
+        """Keras 3's asset: `vocabulary.txt`, the full vocabulary joined by newlines."""
+        if self.input_vocabulary is not None:
+            return  # the vocabulary is in the config
+        vocabulary = self.get_vocabulary(include_special_tokens=True)
+        with open(os.path.join(dir_path, "vocabulary.txt"), "w", encoding="utf-8") as f:
+            f.write("\n".join(str(w) for w in vocabulary))
+
+    def load_assets(self, dir_path):
+        if self.input_vocabulary is not None or dir_path is None:
+            return
+        path = os.path.join(dir_path, "vocabulary.txt")
+        if not os.path.exists(path):
+            return
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+        while lines and lines[-1] == "":
+            lines.pop()
+        values = lines if self._is_string() else [int(v) for v in lines]
+        if self.output_mode == "tf_idf":
+            if self.idf_weights is None:
+                return
+            self.set_vocabulary(values, idf_weights=np.asarray(self.idf_weights)[:len(values)])
+        else:
+            self.set_vocabulary(values)
+
 
 class StringLookup(IndexLookup):
     """Maps strings to integer indices (`keras.layers.StringLookup`). Runs on the host.
 
     Runs on the host (NumPy) outside the compiled step: call it on NumPy string arrays or
-    Python lists and feed the integer (int64 NumPy) or float32 result to the model.
+    Python lists and feed the integer (int64 NumPy) or float32 result to the model, or use it
+    as a leading layer of a Functional/Sequential model (after
+    `keras.Input(shape=(1,), dtype="string")`): `fit`/`evaluate`/`predict` then apply it to
+    each batch on the host before the compiled step, and saving keeps its vocabulary.
     Index 0 is the mask (if `mask_token` is set), then `num_oov_indices` OOV indices, then
     the vocabulary. `invert=True` maps indices back to strings.
 
@@ -512,7 +544,9 @@ class IntegerLookup(IndexLookup):
     """Maps integers to contiguous indices (`keras.layers.IntegerLookup`). Runs on the host.
 
     Runs on the host (NumPy) outside the compiled step: call it on integer NumPy arrays or
-    lists and feed the result to the model. OOV values go to
+    lists and feed the result to the model, or use it as a leading layer of a model, where
+    `fit`/`evaluate`/`predict` apply it to each batch on the host before the compiled step
+    (such models stream their batches from the host). OOV values go to
     `oov_start + value % num_oov_indices` (`oov_method="floormod"`) or a FarmHash bucket
     (`"farmhash"`). Arguments as `StringLookup`, with `oov_token=-1` and `mask_token=None`
     by default and `vocabulary_dtype="int64"`.

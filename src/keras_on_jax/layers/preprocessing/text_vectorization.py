@@ -30,7 +30,12 @@ class TextVectorization(HostLayer):
 
     Runs on the host (NumPy / Python strings) outside the compiled step: call it on a list or
     NumPy array of strings (shape `(batch,)` or `(batch, 1)`) and feed the result to the
-    model (`int64` NumPy arrays for `output_mode="int"`, float32 otherwise). Processing is
+    model (`int64` NumPy arrays for `output_mode="int"`, float32 otherwise), or use it as a
+    leading layer of a Functional/Sequential model (`keras.Input(shape=(1,),
+    dtype="string")` -> `TextVectorization` -> `Embedding` -> ...): `fit`/`evaluate`/
+    `predict` and the `*_on_batch` methods then apply it to each batch on the host before
+    the compiled step, `model(strings)` runs it eagerly, and `model.save` keeps its
+    vocabulary. It cannot run inside a jit-compiled function. Processing is
     Keras 3's: standardize (ASCII lower-casing as `tf.strings.lower`, and/or removal of
     ``!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~'``), split (whitespace, characters, or a callable),
     n-grams (joined with a space), then a `StringLookup` with mask token `""` (index 0) and
@@ -214,6 +219,12 @@ class TextVectorization(HostLayer):
 
     def set_vocabulary(self, vocabulary, idf_weights=None):
         self._lookup_layer.set_vocabulary(vocabulary, idf_weights=idf_weights)
+
+    def save_assets(self, dir_path):
+        self._lookup_layer.save_assets(dir_path)
+
+    def load_assets(self, dir_path):
+        self._lookup_layer.load_assets(dir_path)
 
     # ---- call -------------------------------------------------------------------------------------
     def call(self, inputs):
