@@ -281,16 +281,36 @@ class GAN(keras.Model):
         return {"d_loss": d_loss, "g_loss": g_loss}
 
 
-def _gan(latent=3, dim=4):
+def _gan(latent=3, dim=4, optimizer=None):
     keras.utils.set_random_seed(11)
     disc = keras.Sequential([keras.Input((dim,)), keras.layers.Dense(5, activation="relu"),
                              keras.layers.Dense(1)], name="discriminator")
     gen = keras.Sequential([keras.Input((latent,)), keras.layers.Dense(5, activation="relu"),
                             keras.layers.Dense(dim)], name="generator")
     gan = GAN(disc, gen, latent)
-    gan.compile(keras.optimizers.SGD(0.05), keras.optimizers.SGD(0.05),
-                keras.losses.BinaryCrossentropy(from_logits=True))
+    optimizer = optimizer or (lambda: keras.optimizers.SGD(0.05))
+    gan.compile(optimizer(), optimizer(), keras.losses.BinaryCrossentropy(from_logits=True))
     return gan
+
+
+def test_gan_own_adam_optimizers_carry_state_through_fit():
+    # The GAN's d_optimizer / g_optimizer are first used inside the compiled step: they are
+    # built eagerly, their moments and iteration counts are part of the step's state, and
+    # fit gives the same weights as running the same train_step eagerly, batch by batch.
+    real = np.random.default_rng(2).standard_normal((16, 4)).astype("float32")
+    fitted = _gan(optimizer=lambda: keras.optimizers.Adam(0.05))
+    fitted.fit(real, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    eager = _gan(optimizer=lambda: keras.optimizers.Adam(0.05))
+    for start in (0, 8):
+        eager.train_step(jnp.asarray(real[start:start + 8]))
+    for model in (fitted, eager):
+        for opt in (model.d_optimizer, model.g_optimizer):
+            assert int(opt.iterations.numpy()) == 2
+            moments = [v for v in opt.variables if v.path.endswith("_momentum")]
+            assert moments and all(np.abs(np.asarray(v.numpy())).sum() > 0 for v in moments)
+    for a, b in zip(fitted.discriminator.get_weights() + fitted.generator.get_weights(),
+                    eager.discriminator.get_weights() + eager.generator.get_weights()):
+        np.testing.assert_allclose(a, b, atol=1e-5)
 
 
 def test_two_tape_gan_matches_hand_written_jax_step():

@@ -45,6 +45,11 @@ def floatx() -> str:
 
 
 def set_floatx(value: str) -> None:
+    """Set the default float type (`"float16"`, `"bfloat16"`, `"float32"` or `"float64"`).
+
+    `"float64"` also turns on JAX's 64-bit mode (`jax_enable_x64`) for the process, without
+    which JAX silently computes in float32; it stays on afterwards.
+    """
     global _FLOATX
     value = str(value)
     if value not in _VALID_FLOATX:

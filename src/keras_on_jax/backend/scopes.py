@@ -135,6 +135,36 @@ class VariableCreatedWhileTracing(Exception):
     """
 
 
+class OptimizerBuiltWhileTracing(Exception):
+    """Raised when an optimizer would create its slot variables inside the compiled step.
+
+    A custom `train_step` may call an optimizer of its own (the FAQ's GAN keeps a
+    `d_optimizer` and a `g_optimizer`) that is first used there. The trainer then builds
+    it eagerly on `variables`, adds its state to the step's state, and traces again.
+    """
+
+    def __init__(self, optimizer, variables):
+        super().__init__(f"optimizer {optimizer.name!r} must be built before the step is traced")
+        self.optimizer = optimizer
+        self.variables = variables
+
+
+class StepTracingScope:
+    """Active while the trainer traces (or eagerly runs) one train/test/predict step."""
+
+    def __enter__(self):
+        _stack("step_tracing").append(self)
+        return self
+
+    def __exit__(self, *exc):
+        _stack("step_tracing").pop()
+        return False
+
+
+def in_step_tracing() -> bool:
+    return bool(_stack("step_tracing"))
+
+
 class SpecTracingScope:
     """Active while output specs are inferred by tracing (jax.eval_shape)."""
 

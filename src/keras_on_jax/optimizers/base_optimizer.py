@@ -560,6 +560,10 @@ class Optimizer:
         else:
             trainable_variables = list(trainable_variables)
             if not self.built:
+                if scopes.in_step_tracing():
+                    # Slot variables cannot be born inside the compiled step: the
+                    # trainer builds this optimizer eagerly and traces again.
+                    raise scopes.OptimizerBuiltWhileTracing(self, trainable_variables)
                 with scopes.NameScope(self.name):
                     self.build(trainable_variables)
                 self.built = True

@@ -103,6 +103,11 @@ class CompileLoss:
     def compute(self, y_true, y_pred, sample_weight=None):
         if not self.built:
             raise RuntimeError("CompileLoss must be built before it is called.")
+        padding = _padding_of(sample_weight)
+        if padding is not None:
+            # A padded batch (TPUStrategy): the unscaled weights (0 on the padding rows),
+            # each loss then rescaled to a mean over the real rows only.
+            sample_weight = padding.raw_sample_weight
         ys_true = _flatten_outputs(y_true, self.output_names, "y")
         ys_pred = _flatten_outputs(y_pred, self.output_names, "y_pred")
         sws = (
@@ -113,15 +118,33 @@ class CompileLoss:
             raise ValueError(
                 f"The model has {len(ys_pred)} output(s) but received {len(ys_true)} target(s) `y`."
             )
-        total = jnp.asarray(0.0, dtype="float32")
+        # Losses are computed in floatx (float64 with floatx="float64"), as in Keras 3.
+        from keras_on_jax.backend.config import floatx
+
+        total = jnp.asarray(0.0, dtype=floatx())
         for i, (fn, w, yt, yp, sw) in enumerate(zip(self.loss_fns, self.loss_weights, ys_true, ys_pred, sws)):
             if fn is None or yt is None:
                 continue
-            value = jnp.asarray(fn(yt, yp, sample_weight=sw), dtype="float32")
+            value = jnp.asarray(fn(yt, yp, sample_weight=sw), dtype=floatx())
+            if padding is not None and getattr(fn, "reduction", None) in _MEAN_REDUCTIONS:
+                value = value * (padding.size / padding.num_rows)
             if self.output_loss_trackers and self.output_loss_trackers[i] is not None:
                 self.output_loss_trackers[i].update_state(value)
             total = total + w * value
         return total
+
+
+_MEAN_REDUCTIONS = ("sum_over_batch_size", "mean")
+
+
+def _padding_of(sample_weight):
+    """The step's padding when `sample_weight` is the padded batch's own sample weight."""
+    from keras_on_jax.distribute import context
+
+    padding = context.padding()
+    if padding is None or sample_weight is not padding.padded_sample_weight:
+        return None
+    return padding
 
 
 def _metrics():
@@ -203,14 +226,23 @@ class CompileMetrics:
             return
         ys_true = _flatten_outputs(y_true, self.output_names, "y")
         ys_pred = _flatten_outputs(y_pred, self.output_names, "y_pred")
+        padding = _padding_of(sample_weight)
+        if padding is not None:
+            sample_weight = padding.raw_sample_weight  # unscaled, 0 on the padding rows
         sws = (
             _flatten_outputs(sample_weight, self.output_names, "sample_weight")
             if isinstance(sample_weight, (list, tuple, dict)) else [sample_weight] * len(ys_pred)
         )
+        from keras_on_jax.distribute import context
+
+        step_padding = context.padding()
         for metric, i, weighted in self.per_output:
             if ys_true[i] is None:
                 continue
-            metric.update_state(ys_true[i], ys_pred[i], sample_weight=sws[i] if weighted else None)
+            sw = sws[i] if weighted else None
+            if sw is None and step_padding is not None:
+                sw = step_padding.row_mask_for(ys_pred[i])  # leave the padding rows out
+            metric.update_state(ys_true[i], ys_pred[i], sample_weight=sw)
 
     def result(self):
         return {m._compile_name: m.result() for m in self.metrics}

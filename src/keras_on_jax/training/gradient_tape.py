@@ -1,30 +1,49 @@
-"""`GradientTape`: TensorFlow's tape API on JAX, by recording Keras calls and replaying them.
+"""`GradientTape`: TensorFlow's tape API on JAX.
 
-JAX has no global tape: gradients come from transforming a pure function. While a tape is
-active, every *outermost* call of a Keras `Layer`, a `Loss` object or loss function, a
-`keras.ops` function, an activation, `model.compiled_loss(...)`, `model.compute_loss(...)`
-and `layer.losses` is recorded as a node: the callable, its arguments, its output and,
-for a layer, the values of its variables just before it ran (seed generator states,
-BatchNorm statistics, weights).
+JAX has no global tape: gradients come from transforming a pure function. Two mechanisms
+provide one.
 
-`tape.gradient(target, sources)` builds a pure function of the source values that
-re-executes the nodes the target depends on, in order, under a `StatelessScope` (sources
-mapped to the given values, every other variable of a layer node to its recorded value, so
-a replayed `Dropout` draws the same mask), feeding each node the recomputed outputs of
-earlier nodes (matched by identity of the recorded output arrays), and returns the
-recomputed target. `jax.vjp` of that function at the recorded source values gives the
-gradients. This works eagerly (custom loops) and inside the trainer's jitted step, where
-the recorded values are tracers.
+**Inside the trainer's step** (a `train_step(self, data)` / `test_step` override run by
+`fit` / `evaluate`, jitted or `run_eagerly`), the user's step is a function the trainer can
+call again (`replay_root`). `tape.gradient(target, variables)` re-runs the step from its
+start, under the same initial state, as a pure function of additive zero "deltas" added to
+reads of the source variables only while that tape records, stops at the same gradient call
+and returns its target; `jax.vjp` with respect to the deltas gives TensorFlow's gradients
+whatever arithmetic connects the target to the Keras calls (`jax.numpy`, Python operators,
+array methods). Reads before the tape opened (or inside `stop_recording`) stay constant;
+earlier gradient calls of the step are reused as constants unless a tape being
+differentiated was recording when they ran, in which case they are recomputed
+differentiably (nested tapes: gradients of gradients). A re-run restores everything it
+touches: variables live in a fresh `StatelessScope` (seed generators, BatchNorm statistics,
+metrics, optimizer slots), and the layers' `add_loss` lists and call contexts are put back.
+XLA's common-subexpression elimination merges the re-run's forward pass with the step's.
 
-A target computed by plain Python / `jax.numpy` arithmetic on recorded outputs cannot be
-connected (the tape only sees Keras calls): `gradient` then raises a `ValueError` that says
-so and points to `keras.ops` functions or the JAX style (`jax.value_and_grad` over
-`model.stateless_call`).
+**Everywhere else** (eager custom loops, a user's own `jax.jit`), the tape records: every
+*outermost* call of a Keras `Layer`, a `Loss` object or loss function, a `keras.ops`
+function, an activation, `model.compiled_loss(...)`, `model.compute_loss(...)` and
+`layer.losses`, and, while a tape is entered, the Python operators (`+ - * / // % ** @`,
+unary `-`, `abs`, indexing) and common methods (`sum`, `mean`, `reshape`, ...) of arrays,
+tracers and Variables whose operands the tape knows (recorded outputs, watched arrays,
+Variables). A node holds the callable, its arguments, its output and, for a layer, the
+values of its variables just before it ran (seed generator states, BatchNorm statistics,
+weights). `tape.gradient` builds a pure function of the source values that re-executes the
+nodes the target depends on, in order, under a `StatelessScope` (sources mapped to the given
+values, every other variable of a layer node to its recorded value, so a replayed `Dropout`
+draws the same mask), and differentiates it with `jax.vjp`. A `gradient` taken while
+other tapes record is itself recorded on them, as a node that redoes that replay from the
+outer replay's values, so nested tapes give gradients of gradients. Gradients with respect
+to watched arrays (`tape.watch(x)`) always use this path, also inside the trainer's step.
+
+A `jax.numpy` function called directly on recorded values outside the trainer's step cannot
+be connected: `gradient` then raises a `ValueError` that says so and points to `keras.ops`
+functions or the JAX style (`jax.value_and_grad` over `model.stateless_call`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import operator
 import threading
 import types
 
@@ -41,7 +60,7 @@ _LOCAL = threading.local()
 def _state():
     st = getattr(_LOCAL, "state", None)
     if st is None:
-        st = _LOCAL.state = types.SimpleNamespace(tapes=[], depth=0)
+        st = _LOCAL.state = types.SimpleNamespace(tapes=[], depth=0, run=None)
     return st
 
 
@@ -140,6 +159,16 @@ def _bind(recorded, new, env, protected):
             env[id(r)] = n
 
 
+def _outer_source_ids():
+    """Ids of the Variables mapped by enclosing tape replays (see `GradientTape._build`)."""
+    ids = set()
+    scope = scopes.get_stateless_scope()
+    while scope is not None:
+        ids |= getattr(scope, "_tape_source_ids", set())
+        scope = scope._parent
+    return ids
+
+
 def _raw_current(variable):
     """The variable's current value in the active scope, without autocasting."""
     scope = scopes.get_stateless_scope()
@@ -195,8 +224,10 @@ def _record(target, args, kwargs):
         if not _leaves(output):
             return output
         node = _Node(target, args, kwargs, output)
+    known = [id(x) for x in _leaves(node.output) + _leaves(node.extras)]
     for tape in tapes:
         tape._nodes.append(node)
+        tape._known.update(known)
     return output
 
 
@@ -329,6 +360,269 @@ def install_recording_hooks():
         Layer.losses = property(_recording_wrapper(losses_prop.fget), doc=losses_prop.__doc__)
 
 
+
+# ---- Python arithmetic on recorded values ----------------------------------------------------------
+# While a tape records, the Python operators (`+ - * / // % ** @`, unary `- + abs`,
+# indexing) and the common reduction/reshape methods of arrays, tracers and Variables are
+# recorded when an operand is a value the tape knows (a recorded output, a watched array, a
+# Variable). So `loss += sum(model.losses)` or `0.5 * a + b` connect. Functions of
+# `jax.numpy` called directly on recorded values are not seen (use `keras.ops`).
+_BINARY = {
+    "add": operator.add, "sub": operator.sub, "mul": operator.mul,
+    "truediv": operator.truediv, "floordiv": operator.floordiv, "mod": operator.mod,
+    "pow": operator.pow, "matmul": operator.matmul,
+}
+_UNARY = {"neg": operator.neg, "pos": operator.pos, "abs": operator.abs}
+_METHODS = ("sum", "mean", "reshape", "transpose", "squeeze", "max", "min", "prod", "std",
+            "var", "astype", "ravel", "flatten", "clip", "dot", "swapaxes", "cumsum")
+_ARITH_PATCHES = []  # (class, name, original, wrapper), built once
+_ARITH_USERS = [0]  # tapes entered and not exited (all threads); patches are on while > 0
+_ARITH_LOCK = threading.Lock()
+
+
+class _Swapped:
+    """`fn(b, a)`: a reflected operator (`a.__radd__(b)` is `b + a`)."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def __call__(self, a, b):
+        return self.fn(b, a)
+
+
+class _MethodCall:
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = name
+
+    def __call__(self, x, *args, **kwargs):
+        return getattr(x, self.name)(*args, **kwargs)
+
+
+def _record_arith(fn, args, kwargs, out):
+    st = _state()
+    tapes = [t for t in st.tapes if t._recording and t._depth == st.depth]
+    if not tapes or not _leaves(out):
+        return
+    operands = (args, kwargs)
+    ids = {id(x) for x in _leaves(operands)}
+    has_variable = bool(_objects(operands, Variable))
+    hit = [t for t in tapes if has_variable or ids & t._known]
+    if not hit:
+        return
+    node = _Node(fn, args, kwargs, out)
+    known = [id(x) for x in _leaves(out)]
+    for tape in hit:
+        tape._nodes.append(node)
+        tape._known.update(known)
+
+
+def _patch_operator(cls, name, fn):
+    original = getattr(cls, name, None)
+    if original is None:
+        return
+    context = _call_context()
+
+    def op(self, *args):
+        out = original(self, *args)
+        if getattr(context, "tape_record", None) is not None and out is not NotImplemented:
+            if isinstance(fn, _Swapped):
+                _record_arith(fn.fn, (args[0], self), {}, out)
+            else:
+                _record_arith(fn, (self, *args), {}, out)
+        return out
+
+    op.__name__ = name
+    _ARITH_PATCHES.append((cls, name, original, op))
+
+
+def _patch_method(cls, name):
+    original = getattr(cls, name, None)
+    if original is None or not callable(original):
+        return
+    context = _call_context()
+    caller = _MethodCall(name)
+
+    def method(self, *args, **kwargs):
+        out = original(self, *args, **kwargs)
+        if getattr(context, "tape_record", None) is not None:
+            _record_arith(caller, (self, *args), kwargs, out)
+        return out
+
+    method.__name__ = name
+    _ARITH_PATCHES.append((cls, name, original, method))
+
+
+def _arithmetic_hooks(on):
+    """Record operators on arrays, tracers and Variables while some tape is entered.
+
+    The operators are wrapped when the first tape (in any thread) is entered and restored
+    when the last one exits, so code that uses no tape pays nothing.
+    """
+    with _ARITH_LOCK:
+        if not _ARITH_PATCHES:
+            _build_arithmetic_patches()
+        before = _ARITH_USERS[0]
+        _ARITH_USERS[0] = max(0, before + (1 if on else -1))
+        if (before == 0) != (_ARITH_USERS[0] == 0):
+            for cls, name, original, wrapper in _ARITH_PATCHES:
+                setattr(cls, name, wrapper if on else original)
+
+
+def _build_arithmetic_patches():
+    from jax._src import core
+    from jax._src.array import ArrayImpl as array_cls
+    for cls in (array_cls, core.Tracer, Variable):
+        for name, fn in _BINARY.items():
+            _patch_operator(cls, f"__{name}__", fn)
+            _patch_operator(cls, f"__r{name}__", _Swapped(fn))
+        for name, fn in _UNARY.items():
+            _patch_operator(cls, f"__{name}__", fn)
+        _patch_operator(cls, "__getitem__", operator.getitem)
+    for name in _METHODS:
+        _patch_method(array_cls, name)
+
+
+# ---- re-running the trainer's step (any arithmetic, inside the compiled step) -----------------------
+# Inside the trainer's step the user's `train_step` is a function the trainer can call again.
+# `tape.gradient(target, variables)` there re-runs the step from its start, under the same
+# initial state, as a pure function of additive zero "deltas" that are added to reads of the
+# source variables only while that tape records; the re-run stops at the same gradient call
+# and returns its target. The derivative with respect to the deltas is TensorFlow's gradient
+# (reads before the tape opened, or while it does not record, stay constant), whatever the
+# arithmetic between the recorded calls (`jax.numpy`, Python operators, NumPy-style methods).
+# Earlier gradient calls of the step are reused as constants, unless a tape being
+# differentiated was recording when they ran (nested tapes): then they are recomputed, so
+# gradients of gradients work.
+class _StopReplay(BaseException):
+    """Raised at the gradient call a re-run stops at (passes through `except Exception`)."""
+
+    def __init__(self, run, target):
+        super().__init__()
+        self.run = run
+        self.target = target
+
+
+class _Root:
+    def __init__(self, fn, variables, values, model):
+        self.fn = fn
+        self.variables = list(variables)
+        self.values = list(values)
+        self.model = model
+        self.scope_stacks = {name: list(value) for name, value in vars(scopes._LOCAL).items()
+                             if isinstance(value, list)}
+        self.call_stack = list(getattr(_call_context(), "stack", None) or [])
+        self.results = {}
+
+
+class _Run:
+    """One execution of a root's step: the first (primary) or a re-run (`stop_at` set)."""
+
+    def __init__(self, root, stop_at=None, tape_index=None, injections=()):
+        self.root = root
+        self.stop_at = stop_at
+        self.tape_index = tape_index
+        self.injections = list(injections)  # (tape index, {id(var): delta}, ids read)
+        self.tapes = []
+        self.calls = 0
+
+    def tape_recording(self, index):
+        return index < len(self.tapes) and self.tapes[index]._recording
+
+    def live(self):
+        """Whether a tape being differentiated by this re-run records now."""
+        return any(self.tape_recording(index) for index, _, _ in self.injections)
+
+
+@contextlib.contextmanager
+def replay_root(fn, variables, values, model=None):
+    """Mark `fn()` (run next, under a scope mapping `variables` to `values`) as re-runnable.
+
+    Used by the trainer around the user's stateful `train_step(data)`.
+    """
+    st = _state()
+    saved = st.run
+    st.run = _Run(_Root(fn, variables, values, model))
+    try:
+        yield
+    finally:
+        st.run = saved
+
+
+_GET_VALUE = {}  # "original" / "hooked": Variable.get_value, hooked only during re-runs
+
+
+def _hooked_get_value():
+    if _GET_VALUE:
+        return _GET_VALUE["hooked"]
+    original = Variable.get_value
+
+    def get_value(self, *args, **kwargs):
+        st = getattr(_LOCAL, "state", None)
+        run = st.run if st is not None else None
+        if run is None or not run.injections:
+            return original(self, *args, **kwargs)
+        total = None
+        for index, deltas, read in run.injections:
+            delta = deltas.get(id(self))
+            if delta is not None and run.tape_recording(index):
+                read.add(id(self))
+                total = delta if total is None else total + delta
+        if total is None:
+            return original(self, *args, **kwargs)
+        with scopes.StatelessScope([(self, _raw_current(self) + total)]):
+            return original(self, *args, **kwargs)
+
+    _GET_VALUE.update(original=original, hooked=get_value)
+    return get_value
+
+
+def _rerun(parent, stop_at, tape_index, injections):
+    """Run the root's step again from its start until gradient call `stop_at`; its target."""
+    root = parent.root
+    run = _Run(root, stop_at, tape_index, injections)
+    st = _state()
+    context = _call_context()
+    saved_state = (st.tapes, st.depth, st.run)
+    saved_stacks = {name: value for name, value in vars(scopes._LOCAL).items()
+                    if isinstance(value, list)}
+    saved_call_stack = getattr(context, "stack", None)
+    layers = root.model._flatten_layers() if root.model is not None else []
+    saved_losses = [(layer, layer._losses) for layer in layers]
+    hooked = _hooked_get_value()
+    saved_get_value = Variable.get_value
+    Variable.get_value = hooked
+    try:
+        for name in saved_stacks:
+            setattr(scopes._LOCAL, name, list(root.scope_stacks.get(name, [])))
+        context.stack = list(root.call_stack)
+        st.tapes, st.depth, st.run = [], 0, run
+        _refresh()
+        with scopes.StatelessScope(list(zip(root.variables, root.values))):
+            root.fn()
+    except _StopReplay as stop:
+        if stop.run is not run:
+            raise
+        return stop.target
+    finally:
+        for name, value in saved_stacks.items():
+            setattr(scopes._LOCAL, name, value)
+        context.stack = saved_call_stack if saved_call_stack is not None else []
+        st.tapes, st.depth, st.run = saved_state
+        for layer, value in saved_losses:
+            layer._losses = value
+        Variable.get_value = saved_get_value
+        _refresh()
+    raise RuntimeError(
+        "GradientTape: `train_step` was re-run to compute `tape.gradient` (gradient call "
+        f"#{stop_at + 1} of the step) but finished without reaching that call. The step must "
+        "make the same tape and gradient calls each time it runs for the same data (no "
+        "Python-side state that changes its control flow)."
+    )
+
 # ---- the tape ------------------------------------------------------------------------------------------
 def _unconnected_mode(value):
     value = getattr(value, "value", value)
@@ -356,10 +650,12 @@ class GradientTape:
     optimizer.apply_gradients(zip(grads, model.trainable_weights))
     ```
 
-    The tape records calls of Keras layers and models, losses, `keras.ops` functions,
-    activations and `model.compiled_loss` / `model.compute_loss`; the target must be the
-    result of such a call. Variables are watched automatically (unless
-    `watch_accessed_variables=False`); arrays must be watched with `tape.watch(x)`.
+    Inside a `train_step` run by `fit`, any computation of the target works (`jax.numpy`
+    included). In eager code the target must come from recorded calls (Keras layers and
+    models, losses, `keras.ops` functions, activations, `model.compiled_loss` /
+    `model.compute_loss`) and Python operators or array methods on their results.
+    Variables are watched automatically (unless `watch_accessed_variables=False`); arrays
+    must be watched with `tape.watch(x)`.
 
     Args:
         persistent: whether `gradient` may be called more than once.
@@ -375,22 +671,32 @@ class GradientTape:
         self._depth = 0
         self._entered = False
         self._used = False
+        self._known = set()  # ids of the values recorded calls produced (and watched arrays)
+        self._run = None  # the trainer step's run this tape was entered in, if any
+        self._run_index = None
 
     # ---- context ---------------------------------------------------------------------------
     def __enter__(self):
         if self._entered:
             raise ValueError("Tape is still recording, This can happen if you try to re-enter "
                              "an already-active tape.")
+        _arithmetic_hooks(True)
         st = _state()
         self._depth = st.depth
         self._entered = True
         self._recording = True
+        self._run = st.run
+        if st.run is not None:
+            self._run_index = len(st.run.tapes)
+            st.run.tapes.append(self)
         st.tapes.append(self)
         _refresh()
         return self
 
     def __exit__(self, *exc):
         st = _state()
+        if self._entered:
+            _arithmetic_hooks(False)
         if self in st.tapes:
             st.tapes.remove(self)
         self._entered = False
@@ -421,12 +727,14 @@ class GradientTape:
         """Clear what the tape recorded."""
         self._nodes = []
         self._watched = {}
+        self._known = set()
 
     def watch(self, tensor):
         """Watch an array (or a Variable, or a nested structure of them)."""
         for leaf in jax.tree.leaves(tensor, is_leaf=_is_source_leaf):
             if isinstance(leaf, Variable) or _is_array(leaf):
                 self._watched[id(leaf)] = leaf
+                self._known.add(id(leaf))
             else:
                 raise ValueError(
                     "`GradientTape.watch` expects arrays or Variables; received an object of "
@@ -476,10 +784,11 @@ class GradientTape:
                     f"target (an array of shape {tuple(leaf.shape)}) was not produced by a call "
                     "the tape records. The tape records calls of Keras layers and models, "
                     "`keras.losses`, `keras.ops` functions, activations and "
-                    "`model.compiled_loss` / `model.compute_loss`; plain Python or "
-                    "`jax.numpy` arithmetic on their results (e.g. `loss_a + loss_b`, "
-                    "`jnp.mean(x)`) is invisible to it. Use `keras.ops` functions for that "
-                    "arithmetic (e.g. `keras.ops.add(loss_a, loss_b)`), or write the step in "
+                    "`model.compiled_loss` / `model.compute_loss`, and Python operators "
+                    "and array methods on their results; outside a `train_step` run by "
+                    "`fit`, `jax.numpy` functions called on them (e.g. `jnp.mean(x)`) are "
+                    "invisible to it. Use `keras.ops` functions for that arithmetic (e.g. "
+                    "`keras.ops.mean(x)`), or write the step in "
                     "the JAX style: `jax.value_and_grad` over a function that calls "
                     "`model.stateless_call(trainable_variables, non_trainable_variables, x)`."
                 )
@@ -504,7 +813,7 @@ class GradientTape:
                     needed_layers.add(id(sub))
         needed.reverse()
 
-        def fn(source_values):
+        def fn(source_values, seed=None):
             env = {}
             mapping = []
             source_var_ids = set()
@@ -515,17 +824,24 @@ class GradientTape:
                 else:
                     env[id(src)] = val
             protected = set(env)
+            for key, value in (seed or {}).items():
+                env.setdefault(key, value)
+            # Replayed inside an outer tape's replay (a gradient of a gradient): the outer
+            # sources keep the outer's values instead of this tape's recorded snapshots.
+            outer_ids = _outer_source_ids()
             touched_layers = {}
             for node in needed:
                 if node.layer is not None:
                     for layer in node.layer._flatten_layers():
                         touched_layers.setdefault(id(layer), (layer, list(layer._losses)))
             try:
-                with _Deeper(), scopes.StatelessScope(mapping):
+                with _Deeper(), scopes.StatelessScope(mapping) as scope:
+                    scope._tape_source_ids = source_var_ids | outer_ids
                     for node in needed:
                         args = _substitute(node.args, env)
                         kwargs = _substitute(node.kwargs, env)
-                        snap = [(v, val) for v, val in node.snapshot if id(v) not in source_var_ids]
+                        snap = [(v, val) for v, val in node.snapshot
+                                if id(v) not in source_var_ids and id(v) not in outer_ids]
                         if node.layer is not None:
                             with scopes.StatelessScope(snap):
                                 out = node.fn(*args, **kwargs)
@@ -540,6 +856,7 @@ class GradientTape:
                 for layer, saved in touched_layers.values():
                     layer._losses = saved
 
+        fn.needed = needed
         return fn
 
     def _flat_sources(self, sources):
@@ -582,40 +899,177 @@ class GradientTape:
         Returns the gradients in the structure of `sources`; an unconnected source gives
         `None` (`unconnected_gradients="none"`) or zeros (`"zero"`).
         """
+        return self._compute("gradient", target, sources, output_gradients,
+                             unconnected_gradients)
+
+    def _compute(self, kind, target, sources, output_gradients, unconnected_gradients):
         self._check_usable()
         mode = _unconnected_mode(unconnected_gradients)
         flat, treedef = self._flat_sources(sources)
         self._used = True
+        st = _state()
+        run = self._run if self._run is not None and self._run is st.run else None
+        if run is None:
+            return self._by_nodes(kind, target, flat, treedef, output_gradients, mode)
+        call = run.calls
+        run.calls += 1
+        if run.stop_at is not None:  # a re-run of the step
+            if call == run.stop_at:
+                if self._run_index != run.tape_index:
+                    raise RuntimeError(
+                        "GradientTape: when `train_step` was re-run to compute a gradient, "
+                        f"gradient call #{call + 1} came from a different tape (tape "
+                        f"#{self._run_index + 1} instead of #{run.tape_index + 1}). The step "
+                        "must make the same tape and gradient calls each time it runs."
+                    )
+                raise _StopReplay(run, target)
+            if not run.live() and call in run.root.results:
+                if not self._persistent:
+                    self._nodes = []
+                return run.root.results[call]
+        if all(isinstance(s, Variable) for s in flat) and st.depth == self._depth:
+            result = self._by_rerun(kind, run, call, target, flat, treedef, output_gradients,
+                                    mode)
+        else:
+            result = self._by_nodes(kind, target, flat, treedef, output_gradients, mode)
+        if run.stop_at is None:
+            run.root.results[call] = result
+        return result
+
+    def _by_rerun(self, kind, run, call, target, flat, treedef, output_gradients, mode):
+        """Differentiate a re-run of the trainer's step (see `replay_root`)."""
+        unique, position = [], {}
+        for s in flat:
+            if id(s) not in position:
+                position[id(s)] = len(unique)
+                unique.append(s)
+        values = [_raw_current(v) for v in unique]
+        diff = [jnp.issubdtype(jnp.result_type(val), jnp.inexact) and (
+                    self._watch_accessed_variables or id(v) in self._watched)
+                for v, val in zip(unique, values)]
+        idx = [i for i, d in enumerate(diff) if d]
+        diff_vars = [unique[i] for i in idx]
+        read = set()
+        tape_index = self._run_index
+
+        def rerun(deltas):
+            read.clear()
+            injection = (tape_index, {id(v): d for v, d in zip(diff_vars, deltas)}, read)
+            out = _rerun(run, call, tape_index, [*run.injections, injection])
+            if not _leaves(out):
+                raise ValueError(
+                    "`GradientTape.gradient` expects `target` to be an array (or a structure "
+                    f"of arrays). Received: {out!r}"
+                )
+            return jax.tree.map(jnp.asarray, out)
+
+        zeros = [jnp.zeros(jnp.shape(values[i]), jnp.result_type(values[i])) for i in idx]
+        if kind == "jacobian":
+            derivs = jax.jacrev(rerun)(zeros)
+            tshape = tuple(jnp.shape(target))
+        else:
+            primal, vjp = jax.vjp(rerun, zeros)
+            if output_gradients is None:
+                cotangent = jax.tree.map(jnp.ones_like, primal)
+            else:
+                cotangent = jax.tree.map(
+                    lambda p, g: jnp.asarray(g, dtype=p.dtype) * jnp.ones_like(p),
+                    primal, _substitute_like(primal, output_gradients),
+                )
+            (derivs,) = vjp(cotangent)
+            tshape = ()
+        per_unique = [None] * len(unique)
+        for i, d in zip(idx, derivs):
+            if id(unique[i]) in read:
+                per_unique[i] = d
+        result = []
+        for s in flat:
+            i = position[id(s)]
+            g = per_unique[i]
+            if g is None and mode == "zero":
+                g = jnp.zeros(tshape + tuple(jnp.shape(values[i])),
+                              dtype=jnp.result_type(values[i]))
+            result.append(g)
+        if not self._persistent:
+            self._nodes = []
+        return jax.tree.unflatten(treedef, result)
+
+    def _by_nodes(self, kind, target, flat, treedef, output_gradients, mode):
+        if kind == "jacobian":
+            return self._jacobian_by_nodes(target, flat, treedef, mode)
         values = self._initial_values(flat)
         diff = self._differentiable(flat, values)
         fn = self._build(target, flat)
         idx = [i for i, d in enumerate(diff) if d]
-
-        def partial(sub_values):
-            full = list(values)
-            for i, v in zip(idx, sub_values):
-                full[i] = v
-            return fn(full)
-
-        primal, vjp = jax.vjp(partial, [values[i] for i in idx])
-        if output_gradients is None:
-            cotangent = jax.tree.map(jnp.ones_like, primal)
-        else:
-            cotangent = jax.tree.map(
-                lambda p, g: jnp.asarray(g, dtype=p.dtype) * jnp.ones_like(p),
-                primal, _substitute_like(primal, output_gradients),
-            )
-        (grads,) = vjp(cotangent)
         connected = self._connected(target, flat)
-        result = [None] * len(flat)
-        for i, g in zip(idx, grads):
-            result[i] = g if connected[i] else None
-        for i, s in enumerate(flat):
-            if result[i] is None and mode == "zero":
-                result[i] = jnp.zeros(jnp.shape(values[i]), dtype=jnp.result_type(values[i]))
+
+        def compute(full, seed=None):
+            def partial(sub_values):
+                current = list(full)
+                for i, v in zip(idx, sub_values):
+                    current[i] = v
+                return fn(current, seed)
+
+            primal, vjp = jax.vjp(partial, [full[i] for i in idx])
+            if output_gradients is None:
+                cotangent = jax.tree.map(jnp.ones_like, primal)
+            else:
+                cotangent = jax.tree.map(
+                    lambda p, g: jnp.asarray(g, dtype=p.dtype) * jnp.ones_like(p),
+                    primal, _substitute_like(primal, output_gradients),
+                )
+            (grads,) = vjp(cotangent)
+            result = [None] * len(flat)
+            for i, g in zip(idx, grads):
+                result[i] = g if connected[i] else None
+            for i in range(len(flat)):
+                if result[i] is None and mode == "zero":
+                    result[i] = jnp.zeros(jnp.shape(full[i]), dtype=jnp.result_type(full[i]))
+            return result
+
+        result = compute(values)
+        st = _state()
+        outer = [t for t in st.tapes
+                 if t is not self and t._recording and t._depth == st.depth]
+        if outer:  # a gradient taken while other tapes record: recorded, for second order
+            self._record_gradient_node(outer, fn, flat, values, compute, result)
         if not self._persistent:
             self._nodes = []
         return jax.tree.unflatten(treedef, result)
+
+    def _record_gradient_node(self, tapes, fn, flat, values, compute, result):
+        """Record this gradient computation as a node on the other recording tapes."""
+        produced = {id(x) for node in fn.needed
+                    for x in _leaves(node.output) + _leaves(node.extras)}
+        array_pos = [i for i, s in enumerate(flat) if not isinstance(s, Variable)]
+        skip = produced | {id(flat[i]) for i in array_pos}
+        external, seen = [], set()
+        for node in fn.needed:
+            for leaf in _leaves((node.args, node.kwargs)):
+                if id(leaf) not in skip and id(leaf) not in seen:
+                    seen.add(id(leaf))
+                    external.append(leaf)
+        variable_pos = [i for i, s in enumerate(flat) if isinstance(s, Variable)]
+
+        def replay(external_values, source_arrays):
+            seed = {id(o): v for o, v in zip(external, external_values)}
+            outer_ids = _outer_source_ids()
+            full = list(values)
+            for i, v in zip(array_pos, source_arrays):
+                full[i] = v
+            for i in variable_pos:
+                if id(flat[i]) in outer_ids:
+                    full[i] = _raw_current(flat[i])
+            return compute(full, seed)
+
+        snapshot = [pair for node in fn.needed for pair in node.snapshot]
+        snapshot += [(flat[i], values[i]) for i in variable_pos]
+        node = _Node(replay, (list(external), [flat[i] for i in array_pos]), {}, list(result),
+                     snapshot=snapshot)
+        known = [id(x) for x in _leaves(node.output)]
+        for tape in tapes:
+            tape._nodes.append(node)
+            tape._known.update(known)
 
     def _connected(self, target, flat_sources):
         """Whether each source reaches the target through the recorded calls."""
@@ -656,10 +1110,9 @@ class GradientTape:
     def jacobian(self, target, sources, unconnected_gradients="none", parallel_iterations=None,
                  experimental_use_pfor=True):
         """The Jacobian of `target` with respect to each source (shape target + source)."""
-        self._check_usable()
-        mode = _unconnected_mode(unconnected_gradients)
-        flat, treedef = self._flat_sources(sources)
-        self._used = True
+        return self._compute("jacobian", target, sources, None, unconnected_gradients)
+
+    def _jacobian_by_nodes(self, target, flat, treedef, mode):
         values = self._initial_values(flat)
         diff = self._differentiable(flat, values)
         fn = self._build(target, flat)

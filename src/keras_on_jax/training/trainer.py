@@ -34,7 +34,19 @@ def _tree_flat(x):
 
 def _batch_size_of(x):
     leaves = _tree_flat(x)
-    return leaves[0].shape[0] if leaves else 1
+    n = leaves[0].shape[0] if leaves else 1
+    from keras_on_jax.distribute import context
+
+    padding = context.padding()  # a padded batch (TPUStrategy) counts its real rows only
+    if padding is not None and leaves and padding.row_mask_for(leaves[0]) is not None:
+        return padding.num_rows
+    return n
+
+
+def _step_data(data):
+    from keras_on_jax.distribute import context
+
+    return context.step_data(data)
 
 
 def _takes_state(method):
@@ -176,10 +188,12 @@ class Trainer:
         losses = []
         if self._compile_loss is not None:
             losses.append(self._compile_loss.compute(y, y_pred, sample_weight))
+        from keras_on_jax.backend.config import floatx
+
         for loss in self.losses:
-            losses.append(jnp.sum(jnp.asarray(loss, dtype="float32")))
+            losses.append(jnp.sum(jnp.asarray(loss, dtype=floatx())))
         if not losses:
-            return jnp.zeros((), dtype="float32")
+            return jnp.zeros((), dtype=floatx())
         total = losses[0]
         for loss in losses[1:]:
             total = total + loss
@@ -265,7 +279,20 @@ class Trainer:
         metric_vars = self.metrics_variables
         if kind == "test":
             return [trainable, non_trainable, metric_vars]
-        return [trainable, non_trainable, list(self.optimizer.variables), metric_vars]
+        optimizer_vars = [v for opt in self._step_optimizers() for v in opt.variables]
+        return [trainable, non_trainable, optimizer_vars, metric_vars]
+
+    def _step_optimizers(self):
+        """`self.optimizer`, then any other optimizer the model holds as an attribute (a
+        custom `train_step`'s own optimizers, as in the FAQ's GAN): their state is part of
+        the compiled step's state like the main optimizer's."""
+        from keras_on_jax.optimizers.base_optimizer import Optimizer
+
+        found = [self.optimizer] if self.optimizer is not None else []
+        for value in vars(self).values():
+            if isinstance(value, Optimizer) and all(value is not o for o in found):
+                found.append(value)
+        return found
 
     def _make_function(self, kind, mode):
         groups = self._state_groups(kind)
@@ -286,7 +313,9 @@ class Trainer:
         written = sizes[0] if kind == "predict" else 0
 
         def one_step(state, data):
-            logs, new_state = _one_step(state, data)
+            with scopes.StepTracingScope(), _step_data(data) as data:
+                # `_step_data`: a padded batch (TPUStrategy) knows its real rows.
+                logs, new_state = _one_step(state, data)
             if isinstance(logs, dict):
                 key_order[:] = list(logs.keys())
             return logs, new_state[written:]
@@ -299,7 +328,12 @@ class Trainer:
                     return outputs, [*trainable, *non_trainable]
                 logs, new_groups = method(tuple(split(state)), data)
                 return logs, [v for g in new_groups for v in g]
-            with scopes.StatelessScope(list(zip(flat_vars, state))) as scope:
+            # A GradientTape in a user step differentiates a re-run of the step (see
+            # gradient_tape.replay_root), so any arithmetic in it is differentiable.
+            from keras_on_jax.training.gradient_tape import replay_root
+
+            with replay_root(lambda: method(data), flat_vars, state, self), \
+                    scopes.StatelessScope(list(zip(flat_vars, state))) as scope:
                 logs = method(data)
             new_state = [scope.get_current_value(v) for v in flat_vars]
             return logs, new_state
@@ -343,7 +377,22 @@ class Trainer:
             self._functions[key] = entry
         return entry
 
+    def _build_optimizer_and_retry(self, run):
+        """`run()`, building any optimizer a custom step first uses inside the trace
+        (`scopes.OptimizerBuiltWhileTracing`) eagerly, then tracing again."""
+        while True:
+            try:
+                return run()
+            except scopes.OptimizerBuiltWhileTracing as e:
+                with scopes.NameScope(e.optimizer.name):
+                    e.optimizer.build(e.variables)
+                e.optimizer.built = True
+                self._functions = {}
+
     def _run(self, kind, *args, mode="step"):
+        return self._build_optimizer_and_retry(lambda: self._run_once(kind, *args, mode=mode))
+
+    def _run_once(self, kind, *args, mode="step"):
         fn, flat_vars, key_order, written_vars, ahead = self._function(kind, mode)
         state = [v.get_raw_value() for v in flat_vars]
         if mode == "gather" and args[-1].shape in ahead:
@@ -469,6 +518,7 @@ class Trainer:
         chunk = self._gather_chunk(adapter, "train", spe, callbacks)
         if chunk is not None:
             self._compile_ahead(adapter, "train", chunk)
+        _reset_adapter(adapter)
         callbacks.on_train_begin()
         # BackupAndRestore may ask to resume at (epoch, batch) of an interrupted run.
         start_epoch, skip = self.__dict__.pop("_resume_position", (initial_epoch, 0))
@@ -487,8 +537,6 @@ class Trainer:
                 epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
             callbacks.on_epoch_end(epoch, epoch_logs)
             training_logs = epoch_logs
-            if hasattr(adapter, "on_epoch_end"):
-                adapter.on_epoch_end()
             if self.stop_training:
                 break
         callbacks.on_train_end(logs=training_logs)
@@ -506,6 +554,7 @@ class Trainer:
         pending = []
         for batch in adapter.iter_epoch():
             x, y, sw = batch
+            x = self._host_batch(x)
             if not built:
                 self._symbolic_build(x, y, kind=kind)
                 built = True
@@ -546,7 +595,7 @@ class Trainer:
         are fused only where no one can observe the difference: no callback other than
         the progress bar and History has batch-level hooks.
         """
-        if not isinstance(adapter, data_adapters.ArrayDataAdapter):
+        if not isinstance(adapter, data_adapters.ArrayDataAdapter) or self._has_host_layers():
             return None
         if not self.jit_compile or self._run_eagerly or (
             _current_distribution() or getattr(self, "_distribution", None)
@@ -569,6 +618,15 @@ class Trainer:
         if verbose == 1:
             return max(1, min(steps, 16))
         return max(1, steps)
+
+    def _has_host_layers(self):
+        """Whether a layer runs on the host (string preprocessing): batches then stream."""
+        return any(getattr(l, "_runs_on_host", False) for l in self._flatten_layers())
+
+    def _host_batch(self, x):
+        """`x` after the model's leading host-only layers (`Model._host_preprocess`)."""
+        preprocess = getattr(self, "_host_preprocess", None)
+        return preprocess(x) if preprocess is not None else x
 
     def _has_convolutions(self):
         cached = getattr(self, "_has_conv_cache", None)
@@ -602,12 +660,15 @@ class Trainer:
         size = min(chunk, steps)
         if size <= 1:
             return
-        fn, flat_vars, _, _, ahead = self._function(kind, "gather")
         shape = (size, adapter.batch_size)
-        if shape in ahead:
-            return
-        state = [v.get_raw_value() for v in flat_vars]
-        ahead[shape] = fn.lower(state, data, jax.ShapeDtypeStruct(shape, "int32")).compile()
+
+        def compile_ahead():
+            fn, flat_vars, _, _, ahead = self._function(kind, "gather")
+            if shape not in ahead:
+                state = [v.get_raw_value() for v in flat_vars]
+                ahead[shape] = fn.lower(state, data, jax.ShapeDtypeStruct(shape, "int32")).compile()
+
+        self._build_optimizer_and_retry(compile_ahead)
 
     def _epoch_on_device(self, adapter, kind, chunk, callbacks, skip=0):
         begin = getattr(callbacks, f"on_{kind}_batch_begin")
@@ -649,6 +710,7 @@ class Trainer:
         return logs
 
     def _evaluate_adapter(self, adapter, callbacks, verbose=0):
+        _reset_adapter(adapter)
         self.reset_metrics()
         callbacks.on_test_begin()
         logs = self._epoch(adapter, "test", self.steps_per_execution, callbacks)
@@ -697,6 +759,7 @@ class Trainer:
                 and isinstance(x, (np.ndarray, jax.Array)) and x.dtype.kind in "biuf"
                 and 0 < x.shape[0] <= (batch_size or 32)):
             # One batch: no adapter, no callbacks, one compiled call (the latency path).
+            x = self._host_batch(x)
             self._symbolic_build(x, kind="predict")
             return jax.device_get(self._run("predict", (x,)))
         adapter = data_adapters.get_data_adapter(x, None, None, batch_size=batch_size,
@@ -711,7 +774,7 @@ class Trainer:
         outputs = []
         step = 0
         for batch in adapter.iter_epoch():
-            bx = batch[0]
+            bx = self._host_batch(batch[0])
             if step == 0:
                 self._symbolic_build(bx, kind="predict")
             callbacks.on_predict_batch_begin(step)
@@ -731,6 +794,7 @@ class Trainer:
             sample_weight = data_adapters.apply_class_weight(y, class_weight, sample_weight)
         x, y, sample_weight = (data_adapters.standardize_arrays(v, n) if v is not None else None
                                for v, n in ((x, "x"), (y, "y"), (sample_weight, "sample_weight")))
+        x = self._host_batch(x)
         self._symbolic_build(x, y, kind="train")
         self.reset_metrics()
         logs = to_host_logs(self._run("train", _pack(x, y, sample_weight)))
@@ -738,12 +802,14 @@ class Trainer:
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         self._assert_compiled("test_on_batch")
+        x = self._host_batch(x)
         self._symbolic_build(x, y, kind="test")
         self.reset_metrics()
         logs = to_host_logs(self._run("test", _pack(x, y, sample_weight)))
         return logs if return_dict else self._format_eval(logs, False)
 
     def predict_on_batch(self, x):
+        x = self._host_batch(x)
         self._symbolic_build(x, kind="predict")
         return jax.device_get(self._run("predict", (x,)))
 
@@ -782,6 +848,15 @@ class _TrackedCompileLoss:
         if self._tracker is not None:
             self._tracker.update_state(total, sample_weight=_batch_size_of(y_pred))
         return total
+
+
+def _reset_adapter(adapter):
+    """Keras 3's `EpochIterator.reset()`: fit and evaluate call the data's `on_epoch_end()`
+    once before their first epoch. (Streaming adapters call `on_epoch_begin()` /
+    `on_epoch_end()` around each epoch they read to the end, in `iter_epoch()`.)"""
+    on_end = getattr(adapter, "on_epoch_end", None)
+    if on_end is not None:
+        on_end()
 
 
 def _epoch_rows_count(adapter):
