@@ -223,8 +223,4 @@ def test_class_index_is_keras_file():
 def test_public_names_match_keras():
     names = [n for n in dir(keras.applications) if not n.startswith("_")]
     missing = [n for n in names if not hasattr(A, n)]
-    # NASNet, InceptionResNetV2 and EfficientNetV2 are not built here (yet).
-    missing = [n for n in missing if not re.match(r"NASNet|InceptionResNet|EfficientNetV2|"
-                                                  r"nasnet|inception_resnet|efficientnet_v2",
-                                                  n)]
     assert missing == []

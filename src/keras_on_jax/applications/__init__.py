@@ -8,11 +8,14 @@ downloads it (with its published hash) when it is missing.
 from keras_on_jax.applications import convnext as convnext
 from keras_on_jax.applications import densenet as densenet
 from keras_on_jax.applications import efficientnet as efficientnet
+from keras_on_jax.applications import efficientnet_v2 as efficientnet_v2
 from keras_on_jax.applications import imagenet_utils as imagenet_utils
+from keras_on_jax.applications import inception_resnet_v2 as inception_resnet_v2
 from keras_on_jax.applications import inception_v3 as inception_v3
 from keras_on_jax.applications import mobilenet as mobilenet
 from keras_on_jax.applications import mobilenet_v2 as mobilenet_v2
 from keras_on_jax.applications import mobilenet_v3 as mobilenet_v3
+from keras_on_jax.applications import nasnet as nasnet
 from keras_on_jax.applications import resnet as resnet
 from keras_on_jax.applications import resnet50 as resnet50
 from keras_on_jax.applications import resnet_v2 as resnet_v2
@@ -35,11 +38,23 @@ from keras_on_jax.applications.efficientnet import EfficientNetB4 as EfficientNe
 from keras_on_jax.applications.efficientnet import EfficientNetB5 as EfficientNetB5
 from keras_on_jax.applications.efficientnet import EfficientNetB6 as EfficientNetB6
 from keras_on_jax.applications.efficientnet import EfficientNetB7 as EfficientNetB7
+from keras_on_jax.applications.efficientnet_v2 import EfficientNetV2B0 as EfficientNetV2B0
+from keras_on_jax.applications.efficientnet_v2 import EfficientNetV2B1 as EfficientNetV2B1
+from keras_on_jax.applications.efficientnet_v2 import EfficientNetV2B2 as EfficientNetV2B2
+from keras_on_jax.applications.efficientnet_v2 import EfficientNetV2B3 as EfficientNetV2B3
+from keras_on_jax.applications.efficientnet_v2 import EfficientNetV2L as EfficientNetV2L
+from keras_on_jax.applications.efficientnet_v2 import EfficientNetV2M as EfficientNetV2M
+from keras_on_jax.applications.efficientnet_v2 import EfficientNetV2S as EfficientNetV2S
+from keras_on_jax.applications.inception_resnet_v2 import (
+    InceptionResNetV2 as InceptionResNetV2,
+)
 from keras_on_jax.applications.inception_v3 import InceptionV3 as InceptionV3
 from keras_on_jax.applications.mobilenet import MobileNet as MobileNet
 from keras_on_jax.applications.mobilenet_v2 import MobileNetV2 as MobileNetV2
 from keras_on_jax.applications.mobilenet_v3 import MobileNetV3Large as MobileNetV3Large
 from keras_on_jax.applications.mobilenet_v3 import MobileNetV3Small as MobileNetV3Small
+from keras_on_jax.applications.nasnet import NASNetLarge as NASNetLarge
+from keras_on_jax.applications.nasnet import NASNetMobile as NASNetMobile
 from keras_on_jax.applications.resnet import ResNet50 as ResNet50
 from keras_on_jax.applications.resnet import ResNet101 as ResNet101
 from keras_on_jax.applications.resnet import ResNet152 as ResNet152
