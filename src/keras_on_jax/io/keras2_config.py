@@ -315,13 +315,26 @@ def keras3_legacy_model_config(model):
     return _legacy_entry(env)
 
 
-_K3_ONLY_OPTIMIZER_KEYS = ("loss_scale_factor", "gradient_accumulation_steps")
+# Keras 3 optimizer arguments that tf-keras's h5 loader does not know, with their defaults.
+# tf-keras compiles an h5 file's optimizer with its legacy classes (there is no
+# `is_legacy_optimizer` key: writing one would make Keras 3 reject the file), and those
+# accept only `name`, the algorithm's own arguments and `clipnorm` / `clipvalue` /
+# `global_clipnorm`; so these keys are left out when at their defaults.
+_K3_ONLY_OPTIMIZER_DEFAULTS = {
+    "weight_decay": None,
+    "use_ema": False,
+    "ema_momentum": 0.99,
+    "ema_overwrite_frequency": None,
+    "loss_scale_factor": None,
+    "gradient_accumulation_steps": None,
+}
 
 
 def keras2_optimizer_config(opt_config):
-    """Drop Keras-3-only optimizer arguments left at their defaults (tf-keras rejects them)."""
+    """The optimizer config with Keras-3-only arguments at their defaults left out, so that
+    tf-keras and Keras 3 both compile the loaded model."""
     cfg = dict(opt_config.get("config") or {})
-    for key in _K3_ONLY_OPTIMIZER_KEYS:
-        if key in cfg and cfg[key] is None:
+    for key, default in _K3_ONLY_OPTIMIZER_DEFAULTS.items():
+        if key in cfg and cfg[key] == default:
             cfg.pop(key)
     return {"class_name": opt_config["class_name"], "config": cfg}
