@@ -20,12 +20,8 @@ NOT_PROVIDED = {
                "RandomSharpness", "RandomShear", "ReversibleEmbedding", "STFTSpectrogram",
                "Solarization", "TFSMLayer", "TorchModuleWrapper"},
     "optimizers": {"MultiOptimizer", "Muon", "OptimizerMap", "ScheduleFreeAdamW", "legacy"},
-    "callbacks": {"OrbaxCheckpoint"},
+    "callbacks": set(),
     "saving": {"KerasFileEditor"},
-    "config": {"disable_flash_attention", "enable_flash_attention", "is_flash_attention_enabled",
-               "is_nnx_enabled", "max_epochs", "max_steps_per_epoch", "set_backend",
-               "set_max_epochs", "set_max_steps_per_epoch", "disable_traceback_filtering",
-               "enable_traceback_filtering", "is_traceback_filtering_enabled"},
 }
 
 FULLY_COVERED = ["layers", "models", "losses", "metrics", "optimizers", "optimizers.schedules",

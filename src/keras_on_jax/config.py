@@ -57,3 +57,99 @@ def enable_unsafe_deterministic_mode():
 def is_unsafe_deterministic_mode_enabled():
     return _DETERMINISTIC
 
+
+
+# ---- debugging caps on fit (Keras's KERAS_MAX_EPOCHS / KERAS_MAX_STEPS_PER_EPOCH) ----------
+def _env_int(name):
+    import os
+
+    value = os.environ.get(name)
+    return int(value) if value else None
+
+
+_MAX_EPOCHS = _env_int("KERAS_MAX_EPOCHS")
+_MAX_STEPS_PER_EPOCH = _env_int("KERAS_MAX_STEPS_PER_EPOCH")
+
+
+def set_max_epochs(max_epochs):
+    """Cap the number of epochs of every `fit()` (debugging; `None` removes the cap).
+
+    Also set by the `KERAS_MAX_EPOCHS` environment variable.
+    """
+    global _MAX_EPOCHS
+    _MAX_EPOCHS = max_epochs
+
+
+def max_epochs():
+    """The cap set by `set_max_epochs` / `KERAS_MAX_EPOCHS`, or `None`."""
+    return _MAX_EPOCHS
+
+
+def set_max_steps_per_epoch(max_steps_per_epoch):
+    """Cap the steps of one epoch of `fit()`, `evaluate()` and `predict()` (debugging).
+
+    Also set by the `KERAS_MAX_STEPS_PER_EPOCH` environment variable.
+    """
+    global _MAX_STEPS_PER_EPOCH
+    _MAX_STEPS_PER_EPOCH = max_steps_per_epoch
+
+
+def max_steps_per_epoch():
+    """The cap set by `set_max_steps_per_epoch` / `KERAS_MAX_STEPS_PER_EPOCH`, or `None`."""
+    return _MAX_STEPS_PER_EPOCH
+
+
+# ---- attention, tracebacks, NNX, backend ----------------------------------------------------
+_FLASH_ATTENTION = None  # None: attempt where supported (Keras's default); False: never.
+
+
+def enable_flash_attention():
+    """Let attention layers use `jax.nn.dot_product_attention`'s fused kernel where it applies."""
+    global _FLASH_ATTENTION
+    _FLASH_ATTENTION = None
+
+
+def disable_flash_attention():
+    """Attention layers compute softmax(QK^T)V step by step."""
+    global _FLASH_ATTENTION
+    _FLASH_ATTENTION = False
+
+
+def is_flash_attention_enabled():
+    """`False` once disabled, otherwise `None` (enabled where supported), as in Keras."""
+    return _FLASH_ATTENTION
+
+
+def enable_traceback_filtering():
+    """Hide JAX's internal frames from tracebacks (JAX's `jax_traceback_filtering="auto"`)."""
+    import jax
+
+    jax.config.update("jax_traceback_filtering", "auto")
+
+
+def disable_traceback_filtering():
+    """Show full tracebacks, JAX's internal frames included."""
+    import jax
+
+    jax.config.update("jax_traceback_filtering", "off")
+
+
+def is_traceback_filtering_enabled():
+    import jax
+
+    return jax.config.jax_traceback_filtering != "off"
+
+
+def is_nnx_enabled():
+    """Always `True` here: every layer is a Flax NNX module (Keras 3 makes this opt-in)."""
+    return True
+
+
+def set_backend(backend):
+    """Keras's backend switch. This package runs on JAX only: `"jax"` is accepted (nothing
+    to reload), any other backend is an error."""
+    if backend != "jax":
+        raise ValueError(
+            "keras_on_jax runs on the JAX backend only; use real Keras for "
+            f"'{backend}'. Received: backend={backend!r}"
+        )

@@ -9,6 +9,7 @@ TensorFlow or torch.
 from __future__ import annotations
 
 import math
+import warnings
 
 import jax
 import numpy as np
@@ -345,8 +346,20 @@ class IterableDataAdapter:
             self.data.on_epoch_end()
 
 
+def _capped_steps(steps):
+    """`steps`, capped by `keras.config.set_max_steps_per_epoch` (Keras's debugging cap)."""
+    from keras_on_jax import config
+
+    cap = config.max_steps_per_epoch()
+    if cap and (not steps or cap < steps):
+        warnings.warn(f"Limiting steps_per_epoch to {cap}", stacklevel=3)
+        return cap
+    return steps
+
+
 def get_data_adapter(x, y=None, sample_weight=None, batch_size=None, steps=None, shuffle=False,
                      class_weight=None):
+    steps = _capped_steps(steps)
     if is_array_data(x) or isinstance(x, (list, tuple)) and x and not hasattr(x, "__next__") and _looks_like_arrays(x):
         x = standardize_arrays(x, "x")
         y = standardize_arrays(y, "y") if y is not None else None

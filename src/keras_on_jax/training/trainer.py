@@ -16,6 +16,7 @@ same four lists directly.
 from __future__ import annotations
 
 import inspect
+import warnings
 
 import jax
 import jax.numpy as jnp
@@ -296,6 +297,10 @@ class Trainer:
 
     def _make_function(self, kind, mode):
         groups = self._state_groups(kind)
+        from keras_on_jax.distribute import placement
+
+        if placement.is_placed(self):  # `keras.device` scopes on 2+ devices: per-device segments
+            return placement.make_function(self, kind, mode, groups)
         flat_vars = [v for g in groups for v in g]
         sizes = [len(g) for g in groups]
         method = {"train": self.train_step, "test": self.test_step, "predict": self.predict_step}[kind]
@@ -479,6 +484,11 @@ class Trainer:
         from keras_on_jax.callbacks import CallbackList
 
         self._assert_compiled("fit")
+        from keras_on_jax import config as keras_config
+
+        if keras_config.max_epochs() and keras_config.max_epochs() < epochs:
+            warnings.warn(f"Limiting epochs to {keras_config.max_epochs()}", stacklevel=2)
+            epochs = keras_config.max_epochs()
         for legacy in ("max_queue_size", "workers", "use_multiprocessing"):
             kwargs.pop(legacy, None)
         if kwargs:
@@ -596,6 +606,10 @@ class Trainer:
         the progress bar and History has batch-level hooks.
         """
         if not isinstance(adapter, data_adapters.ArrayDataAdapter) or self._has_host_layers():
+            return None
+        from keras_on_jax.distribute import placement
+
+        if placement.is_placed(self):  # per-device segments: batches stream from the host
             return None
         if not self.jit_compile or self._run_eagerly or (
             _current_distribution() or getattr(self, "_distribution", None)
