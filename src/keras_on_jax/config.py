@@ -100,17 +100,20 @@ def max_steps_per_epoch():
 
 
 # ---- attention, tracebacks, NNX, backend ----------------------------------------------------
-_FLASH_ATTENTION = None  # None: attempt where supported (Keras's default); False: never.
+# Keras's switch, kept with Keras's values (None: attempt where supported; False: never).
+# Attention layers here compute one XLA program (einsum, masked softmax in float32,
+# einsum) whatever the switch says: no hand-written flash kernel is selected by it.
+_FLASH_ATTENTION = None
 
 
 def enable_flash_attention():
-    """Let attention layers use `jax.nn.dot_product_attention`'s fused kernel where it applies."""
+    """Keras's default: attention may use a flash kernel where one applies (see above)."""
     global _FLASH_ATTENTION
     _FLASH_ATTENTION = None
 
 
 def disable_flash_attention():
-    """Attention layers compute softmax(QK^T)V step by step."""
+    """Attention layers never use a flash kernel."""
     global _FLASH_ATTENTION
     _FLASH_ATTENTION = False
 
