@@ -145,3 +145,25 @@ def test_device_scope_recorded_on_graph_nodes():
     a = np.ones((2, 3, 8), "float32")
     model.fit([a, 2 * a], np.zeros((2, 3, 2)), verbose=0)
     assert model.predict([a, 2 * a], verbose=0).shape == (2, 3, 2)
+
+
+def test_tpu_strategy_predict_pads_partial_batch_and_keeps_real_rows():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(21, 5)).astype("float32")
+    ref = _model()
+    w = ref.get_weights()
+    strategy = distribute.TPUStrategy(devices=[f"cpu:{i}" for i in range(4)])
+    with strategy.scope():
+        m = _model()
+        m.set_weights(w)
+    # 8 + 8 + 5 rows: the last batch is padded to 8, so one program serves all three.
+    out = m.predict(x, batch_size=8, verbose=0)
+    assert out.shape == (21, 3)
+    assert m._functions[("predict", "step")][0]._cache_size() == 1
+    np.testing.assert_allclose(out, ref.predict(x, batch_size=8, verbose=0), rtol=1e-5, atol=1e-6)
+    # A lone partial batch (the one-batch path) and predict_on_batch are padded too.
+    np.testing.assert_allclose(m.predict(x[:3], verbose=0), ref.predict(x[:3], verbose=0),
+                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(m.predict_on_batch(x[:5]), ref.predict_on_batch(x[:5]),
+                               rtol=1e-5, atol=1e-6)
+    assert m._functions[("predict", "step")][0]._cache_size() == 1

@@ -202,16 +202,27 @@ class TPUStrategy(Strategy):
     def cluster_resolver(self):
         return self._resolver
 
+    def _padded_size(self, n):
+        """The fixed global batch size: the first batch's, rounded up to the replicas."""
+        if self._global_batch_size is None or n > self._global_batch_size:
+            replicas = self._batch_shards()
+            self._global_batch_size = -(-n // replicas) * replicas
+        return self._global_batch_size
+
     def distribute_batch(self, batch, stacked=False):
         axis = 1 if stacked else 0
         leaves = jax.tree.leaves(batch)
-        if not leaves or not isinstance(batch, tuple) or len(batch) < 2:
+        if not leaves or not isinstance(batch, tuple):
             return super().distribute_batch(batch, stacked)
         n = np.shape(leaves[0])[axis]
-        replicas = self._batch_shards()
-        if self._global_batch_size is None or n > self._global_batch_size:
-            self._global_batch_size = -(-n // replicas) * replicas
-        size = self._global_batch_size
+        size = self._padded_size(n)
+        if len(batch) == 1:
+            # Predict: the inputs are padded by repeating real rows; the trainer keeps the
+            # first `n` rows of the outputs (`padded_rows`).
+            rows = np.arange(size) % n
+            x = batch[0] if size == n else jax.tree.map(
+                lambda a: np.take(np.asarray(a), rows, axis=axis), batch[0])
+            return super().distribute_batch((x,), stacked)
         # Always (x, y, sample_weight): full and padded batches share one compiled step.
         batch = _pad_batch(batch, n, max(n, size), axis)
         return super().distribute_batch(batch, stacked)

@@ -77,6 +77,9 @@ class Trainer:
         self._run_eagerly = False
         self.jit_compile = True
         self._compile_config = None
+        # A model created inside `strategy.scope()` belongs to that strategy (as in
+        # TensorFlow), also for predict without compile().
+        self._distribution = _current_distribution()
 
     # ---- compile ------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
@@ -116,7 +119,7 @@ class Trainer:
         self._functions = {}
         self.compiled = True
         # The FAQ compiles inside `strategy.scope()` and calls fit outside it.
-        self._distribution = _current_distribution()
+        self._distribution = _current_distribution() or getattr(self, "_distribution", None)
         self._compile_config = {
             "optimizer": optimizer if isinstance(optimizer, str) else None,
             "loss": loss, "loss_weights": loss_weights, "metrics": metrics,
@@ -403,11 +406,20 @@ class Trainer:
         if mode == "gather" and args[-1].shape in ahead:
             fn = ahead[args[-1].shape]  # compiled ahead of the epoch (see _compile_ahead)
         dist = _current_distribution() or getattr(self, "_distribution", None)
+        real_rows = None
         if dist is not None:
             state = dist.distribute_state(flat_vars, state)
             if mode != "gather":
+                axis = 1 if mode == "stacked" else 0
+                if kind == "predict":
+                    real_rows = np.shape(jax.tree.leaves(args[0])[0])[axis]
                 args = (dist.distribute_batch(args[0], stacked=mode == "stacked"),)
         logs, new_state = fn(state, *args)
+        if real_rows is not None:
+            # A strategy may pad a partial batch to its fixed shape (TPUStrategy): keep
+            # the outputs of the real rows.
+            logs = jax.tree.map(lambda a: a if a.shape[axis] == real_rows
+                                else jax.lax.slice_in_dim(a, 0, real_rows, axis=axis), logs)
         for v, value in zip(written_vars, new_state):
             v.set_raw_value(value)
         if isinstance(logs, dict) and key_order:
