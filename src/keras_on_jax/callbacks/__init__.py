@@ -10,6 +10,7 @@ from keras_on_jax.callbacks.lambda_callback import LambdaCallback
 from keras_on_jax.callbacks.learning_rate_scheduler import LearningRateScheduler
 from keras_on_jax.callbacks.model_checkpoint import ModelCheckpoint
 from keras_on_jax.callbacks.monitor_callback import MonitorCallback  # noqa: F401
+from keras_on_jax.callbacks.orbax_checkpoint import OrbaxCheckpoint
 from keras_on_jax.callbacks.progbar_logger import ProgbarLogger
 from keras_on_jax.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
 from keras_on_jax.callbacks.remote_monitor import RemoteMonitor
@@ -27,6 +28,7 @@ __all__ = [
     "LambdaCallback",
     "LearningRateScheduler",
     "ModelCheckpoint",
+    "OrbaxCheckpoint",
     "ProgbarLogger",
     "ReduceLROnPlateau",
     "RemoteMonitor",

@@ -6,6 +6,8 @@
 | `*.h5`, `*.hdf5`, `"h5"`       | legacy HDF5 (Keras 2 / Keras 3 layout)        |
 | no extension, `"tf"`/`"orbax"` | Orbax checkpoint folder (config + state)      |
 
+`load_model` / `load_weights` also read Keras 3 `OrbaxCheckpoint` folders (latest step).
+
 `load_model` sniffs the content: HDF5 by signature whatever the extension, zip archives,
 unzipped archive folders, Orbax folders.
 """
@@ -117,8 +119,10 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
             return orbax_dir.load_model_dir(filepath, custom_objects, compile, safe_mode)
         if os.path.exists(os.path.join(filepath, _archive().CONFIG)):
             return _archive().load_archive(filepath, custom_objects, compile, safe_mode)
-        raise ValueError(f"Folder {filepath!r} is neither a model checkpoint folder nor an "
-                         "unzipped `.keras` archive (no config.json).")
+        if orbax_dir.is_keras_orbax_checkpoint(filepath):  # keras.callbacks.OrbaxCheckpoint
+            return orbax_dir.load_keras_orbax_model(filepath, custom_objects, compile, safe_mode)
+        raise ValueError(f"Folder {filepath!r} is neither a model checkpoint folder, an Orbax "
+                         "checkpoint nor an unzipped `.keras` archive (no config.json).")
     if filepath.lower().endswith(".keras"):
         raise ValueError(f"Cannot load {filepath!r}: it is not a zip archive (nor an HDF5 "
                          "file); the file is truncated or corrupted.")
@@ -181,6 +185,8 @@ def load_weights(model, filepath, skip_mismatch=False, by_name=False, **kwargs):
 
         if orbax_dir.is_checkpoint_dir(filepath):
             return orbax_dir.load_weights_dir(model, filepath, skip_mismatch)
+        if orbax_dir.is_keras_orbax_checkpoint(filepath):  # keras.callbacks.OrbaxCheckpoint
+            return orbax_dir.load_keras_orbax_weights(model, filepath, skip_mismatch)
         return _archive().load_weights_from_archive(model, filepath, skip_mismatch,
                                                        objects_to_skip or ())
     if kind == "hdf5":
