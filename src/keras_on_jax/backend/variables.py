@@ -10,6 +10,7 @@ substitutes traced values) and `AutocastScope` (mixed precision). Writes go thro
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 from flax import nnx
@@ -203,7 +204,7 @@ class Variable(nnx.Variable):
         if scope is not None:
             scope.add_update(self, value)
         else:
-            self.set_raw_value(value)
+            self.set_raw_value(_keep_placement(value, self.get_raw_value()))
         return value
 
     def assign_add(self, value):
@@ -265,3 +266,15 @@ def convert_to_tensor(x, dtype=None):
     if dtype is not None:
         return jnp.asarray(x, dtype=dtypes.standardize_dtype(dtype))
     return jnp.asarray(x)
+
+
+def _keep_placement(value, current):
+    """`value` on the devices (and sharding) of the variable's current value, so that
+    `assign` / `set_weights` keep a variable where `keras.device(...)` or a distribution
+    put it."""
+    if isinstance(value, jax.core.Tracer) or isinstance(current, jax.core.Tracer):
+        return value
+    target = getattr(current, "sharding", None)
+    if target is None or getattr(value, "sharding", None) == target:
+        return value
+    return jax.device_put(value, target)
