@@ -5,7 +5,8 @@
 `keras.src.<x>` to `keras_on_jax.<x>`, for libraries that import it). Where TensorFlow
 is not installed, `import tensorflow as tf` gives a small module exposing the FAQ's
 TensorFlow spellings mapped to this package (`tf.keras`, `tf.distribute`, `tf.device`,
-`tf.random.set_seed`, `tf.GradientTape`, `tf.config`, `tf.tpu`); any other `tf.*` name
+`tf.random.set_seed`, `tf.GradientTape`, `tf.config`, `tf.tpu`, and for the keras-io guides
+a NumPy `tf.data.Dataset` and a few array ops); any other `tf.*` name
 raises an error that names it.
 """
 
@@ -37,6 +38,15 @@ class _KerasAliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
             return importlib.machinery.ModuleSpec(fullname, self, origin=real)
         if fullname == "tensorflow" and _tensorflow_missing():
             return importlib.machinery.ModuleSpec(fullname, self, origin="tensorflow-shim")
+        if fullname == "tensorflow.keras" or fullname.startswith("tensorflow.keras."):
+            # `from tensorflow.keras import layers` under the shim: keras_on_jax's modules.
+            tf = sys.modules.get("tensorflow")
+            if getattr(tf, "__version__", None) != "keras_on_jax-shim":
+                return None
+            real = _PREFIX + fullname[len("tensorflow.keras"):]
+            if importlib.util.find_spec(real) is None:
+                return None
+            return importlib.machinery.ModuleSpec(fullname, self, origin=real)
         return None
 
     def create_module(self, spec):
@@ -125,14 +135,30 @@ def _make_tensorflow_shim():
         "device": _lazy("keras_on_jax.distribute:device"),
         "device_scope": _lazy("keras_on_jax.distribute:device"),
         "GradientTape": _lazy("keras_on_jax.training.gradient_tape:GradientTape"),
+        # Array ops of the guides' GAN `train_step`, as `keras.ops` (same arguments).
+        "shape": _lazy("keras_on_jax.ops:shape"),
+        "concat": _lazy("keras_on_jax.ops:concatenate"),
+        "ones": _lazy("keras_on_jax.ops:ones"),
+        "zeros": _lazy("keras_on_jax.ops:zeros"),
     })
     tf.__version__ = "keras_on_jax-shim"
+    tf.__path__ = []  # a package, so `from tensorflow.keras import layers` resolves
     tf.random = _NotProvided("tensorflow.random", {
         "set_seed": _lazy("keras_on_jax.utils:set_random_seed"),
+        # The guides' GAN `train_step` (customizing_what_happens_in_fit); same arguments.
+        "normal": _lazy("keras_on_jax.random:normal"),
+        "uniform": _lazy("keras_on_jax.random:uniform"),
     })
     tf.config = _NotProvided("tensorflow.config", {
         "experimental_connect_to_cluster": _lazy("keras_on_jax.distribute:experimental_connect_to_cluster"),
         "list_physical_devices": _lazy("keras_on_jax.distribute:list_physical_devices"),
+    })
+    tf.data = _NotProvided("tensorflow.data", {
+        "Dataset": _lazy("keras_on_jax._tf_data:Dataset"),
+        "AUTOTUNE": _lazy("keras_on_jax._tf_data:AUTOTUNE"),
+    })
+    tf.data.experimental = _NotProvided("tensorflow.data.experimental", {
+        "AUTOTUNE": _lazy("keras_on_jax._tf_data:AUTOTUNE"),
     })
     tf.tpu = _NotProvided("tensorflow.tpu", {})
     tf.tpu.experimental = _NotProvided("tensorflow.tpu.experimental", {

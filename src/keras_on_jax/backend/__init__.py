@@ -16,6 +16,8 @@ from keras_on_jax.backend.scopes import StatelessScope
 from keras_on_jax.backend.variables import Variable, convert_to_tensor, is_variable
 from keras_on_jax.backend.public import clear_session as clear_session
 from keras_on_jax.backend.public import get_uid as get_uid
+from keras_on_jax.backend.public import get_value as get_value
+from keras_on_jax.backend.public import set_value as set_value
 from keras_on_jax.backend.public import is_float_dtype as is_float_dtype
 from keras_on_jax.backend.public import is_int_dtype as is_int_dtype
 from keras_on_jax.backend.public import is_keras_tensor as is_keras_tensor

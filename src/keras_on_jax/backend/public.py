@@ -26,3 +26,26 @@ def clear_session(free_memory=True):
     from keras_on_jax.utils.general import clear_session as _clear
 
     _clear(free_memory=free_memory)
+
+
+def get_value(x):
+    """`tf.keras.backend.get_value` (Keras 3's `keras._tf_keras` legacy backend): `x` as
+    NumPy (a Variable or array), or `x` unchanged when it is not a tensor."""
+    import jax
+    import numpy as np
+
+    from keras_on_jax.backend.variables import Variable
+
+    if isinstance(x, (Variable, jax.Array)):
+        return np.asarray(x)
+    return x
+
+
+def set_value(x, value):
+    """`tf.keras.backend.set_value` (legacy): `x.assign(value)` in `x`'s dtype."""
+    import numpy as np
+
+    if not hasattr(x, "assign"):
+        raise TypeError(f"`set_value` expects a Variable as `x`. Received: x={x!r} of "
+                        f"type {type(x).__name__}")
+    x.assign(np.asarray(value, dtype=x.dtype))

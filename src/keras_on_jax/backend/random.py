@@ -84,13 +84,17 @@ def draw_seed(seed):
     if isinstance(seed, SeedGenerator):
         return seed.next()
     if seed is None:
-        if scopes.in_stateless_scope():
+        generator = global_seed_generator()
+        scope = scopes.get_stateless_scope()
+        if scope is not None and scope.get_current_value(generator.state) is None:
+            # A stateless call that does not carry the global generator's state (the
+            # trainer's steps do): an unseeded draw would be frozen into a constant.
             raise ValueError(
-                "In a compiled step, random ops need an explicit `seed`: pass a "
+                "In a stateless call, random ops need an explicit `seed`: pass a "
                 "`keras.random.SeedGenerator` owned by the layer or model, so the random "
                 "state advances every step instead of being frozen into a constant."
             )
-        return global_seed_generator().next()
+        return generator.next()
     if isinstance(seed, (int, np.integer)):
         return jax.random.key(int(seed))
     if isinstance(seed, jax.Array) and jnp.issubdtype(seed.dtype, jax.dtypes.prng_key):

@@ -31,8 +31,14 @@ class StatelessScope:
     """
 
     def __init__(self, state_mapping=(), collect_losses=False):
+        from keras_on_jax.backend.variables import Variable
+
         self._values = {}
         for variable, value in state_mapping:
+            if isinstance(value, Variable):
+                # A Variable given as a value (the JAX guides pass `model.trainable_variables`
+                # through `jax.jit`, which rebuilds them around tracers): use its array.
+                value = value.value
             self._values[id(variable)] = value
         self._variables = {}
         self.collect_losses = collect_losses

@@ -461,6 +461,16 @@ class Optimizer:
         if prev is not None and not isinstance(self._learning_rate, Variable):
             self._untrack_variable(prev)
 
+    # `lr`: tf.keras (Keras 2) spelling of `learning_rate`, used by the keras-io callbacks
+    # guide; Keras 3 removed it (see docs/differences.md).
+    @property
+    def lr(self):
+        return self.learning_rate
+
+    @lr.setter
+    def lr(self, value):
+        self.learning_rate = value
+
     def _get_current_learning_rate(self):
         if isinstance(self._learning_rate, learning_rate_schedule.LearningRateSchedule):
             return self._learning_rate(self._iterations.get_value())

@@ -22,6 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from keras_on_jax.backend import random as random_lib
 from keras_on_jax.backend import scopes
 from keras_on_jax.training import data_adapters
 from keras_on_jax.training.compile_utils import CompileLoss, CompileMetrics, to_host_logs
@@ -191,6 +192,8 @@ class Trainer:
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         losses = []
         if self._compile_loss is not None:
+            if not self._compile_loss.built:  # called before fit(): build lazily, as Keras
+                self._compile_loss.build(self._output_names_for(y_pred))
             losses.append(self._compile_loss.compute(y, y_pred, sample_weight))
         from keras_on_jax.backend.config import floatx
 
@@ -202,6 +205,32 @@ class Trainer:
         for loss in losses[1:]:
             total = total + loss
         return total
+
+    def stateless_compute_loss(self, trainable_variables, non_trainable_variables,
+                               metrics_variables, x=None, y=None, y_pred=None,
+                               sample_weight=None, training=True):
+        """`compute_loss` as a pure function of the given variable values (Keras 3's JAX
+        API). Returns `(loss, (trainable_variables, non_trainable_variables,
+        metrics_variables))`, the last two updated by the loss computation."""
+        mapping = list(zip(self.trainable_variables, trainable_variables))
+        mapping += zip(self.non_trainable_variables, non_trainable_variables)
+        mapping += zip(self.metrics_variables, metrics_variables)
+        # collect_losses: only losses added inside this scope count (none), plus weight
+        # regularization of the given values, as in Keras.
+        with scopes.StatelessScope(mapping, collect_losses=True) as scope:
+            loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight,
+                                     training=training)
+
+        def current(variables, values):
+            out = []
+            for v, old in zip(variables, values):
+                new = scope.get_current_value(v)
+                out.append(old if new is None else new)
+            return out
+
+        return loss, (trainable_variables,
+                      current(self.non_trainable_variables, non_trainable_variables),
+                      current(self.metrics_variables, metrics_variables))
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         if self._compile_metrics is not None:
@@ -304,10 +333,15 @@ class Trainer:
 
         if placement.is_placed(self):  # `keras.device` scopes on 2+ devices: per-device segments
             return placement.make_function(self, kind, mode, groups)
-        flat_vars = [v for g in groups for v in g]
-        sizes = [len(g) for g in groups]
         method = {"train": self.train_step, "test": self.test_step, "predict": self.predict_step}[kind]
         jax_style = _takes_state(method)
+        if not jax_style:
+            # Unseeded random ops in a step (`keras.random.normal(shape)`, the tf.keras GAN
+            # guide's `tf.random.normal`) draw from the global SeedGenerator, whose state
+            # is threaded through the step like the model's own.
+            groups = [*groups, [random_lib.global_seed_generator().state]]
+        flat_vars = [v for g in groups for v in g]
+        sizes = [len(g) for g in groups]
 
         def split(state):
             out, i = [], 0
@@ -378,6 +412,12 @@ class Trainer:
         return fn, flat_vars, key_order, flat_vars[written:], {}
 
     def _function(self, kind, mode="step"):
+        seed_state = random_lib.global_seed_generator().state
+        held = self.__dict__.get("_global_seed_ref")
+        if held is None or held.state is not seed_state:
+            # `set_random_seed` made a new global generator: steps thread the new state.
+            self._functions = {}
+            self._global_seed_ref = _GlobalSeedRef(seed_state)
         key = (kind, mode)
         entry = self._functions.get(key)
         if entry is None:
@@ -446,6 +486,17 @@ class Trainer:
         if not self.__dict__.get("_fully_built", False):
             self._fully_built = self.built and all(l.built for l in self._flatten_layers())
         need_model = not self._fully_built
+        if need_model and kind != "predict" and _without_call(self):
+            # A model with no `call()` whose own `train_step` / `test_step` runs its built
+            # sub-models (the tf.keras GAN of the "Customizing what happens in fit()" guide):
+            # there is no forward pass to build from (Keras 3 raises here, tf.keras ran it).
+            self.built = True
+            self._fully_built = True
+            need_model = False
+            metrics = self._compile_metrics
+            if (self._compile_loss is None and not metrics._metrics_spec
+                    and not metrics._weighted_spec):
+                metrics.built = True  # nothing to build: no compiled loss or metrics
         if need_model or (self.compiled and kind != "predict" and (
             (self._compile_loss is not None and not self._compile_loss.built)
             or not self._compile_metrics.built
@@ -874,6 +925,29 @@ class _TrackedCompileLoss:
         if self._tracker is not None:
             self._tracker.update_state(total, sample_weight=_batch_size_of(y_pred))
         return total
+
+
+class _GlobalSeedRef:
+    """Which global seed state the compiled steps thread (held outside layer tracking: it
+    is not one of the model's variables)."""
+
+    __slots__ = ("state",)
+
+    def __init__(self, state):
+        self.state = state
+
+
+def _without_call(model):
+    """True for a model that does not define `call()` but overrides a train/test step, and
+    whose sub-layers are all built."""
+    from keras_on_jax.layers.layer import Layer
+
+    cls = type(model)
+    if getattr(cls, "call", None) is not Layer.call:
+        return False
+    if cls.train_step is Trainer.train_step and cls.test_step is Trainer.test_step:
+        return False
+    return all(layer.built for layer in model._flatten_layers() if layer is not model)
 
 
 def _reset_adapter(adapter):
