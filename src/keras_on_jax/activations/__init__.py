@@ -70,12 +70,11 @@ def serialize(activation):
             "registered_name": type(activation).__name__,
         }
     if isinstance(activation, types.FunctionType):
-        return {
-            "module": activation.__module__,
-            "class_name": "function",
-            "config": activation.__name__,
-            "registered_name": activation.__name__,
-        }
+        # As Keras 3: the generic function envelope, whose `config` is the registered name
+        # ("package>name") for a registered custom activation.
+        from keras_on_jax.io import serialization
+
+        return serialization.serialize_keras_object(activation)
     raise ValueError(
         f"Unknown activation function '{activation}' cannot be serialized: expected a built-in "
         "activation, a named function, or an object with `get_config()`."
@@ -95,6 +94,9 @@ def deserialize(config, custom_objects=None):
                     return custom_objects[key]
             if name in ALL_OBJECTS_DICT:
                 return ALL_OBJECTS_DICT[name]
+            found = _registered(name, custom_objects)
+            if found is not None:
+                return found
             raise _unknown(name)
         for key in (registered, class_name):
             if key in custom_objects:
@@ -106,8 +108,18 @@ def deserialize(config, custom_objects=None):
             return custom_objects[config]
         if config in ALL_OBJECTS_DICT:
             return ALL_OBJECTS_DICT[config]
+        found = _registered(config, custom_objects)
+        if found is not None:
+            return found
         raise _unknown(config)
     raise _unknown(config)
+
+
+def _registered(name, custom_objects):
+    """A custom activation known by `name` to the registry or an active custom object scope."""
+    from keras_on_jax.io import serialization
+
+    return serialization.get_registered_object(name, custom_objects or None)
 
 
 def get(identifier):

@@ -526,6 +526,10 @@ def serialize_compile_config(model):
     config = model.get_compile_config()
     if not config or not getattr(model, "compiled", False):
         return {}
+    if _overrides_trainer(model, "get_compile_config"):
+        # A user's `get_compile_config()` may return live objects: Keras 3 serializes
+        # whatever it returns, and hands it back to the user's `compile_from_config()`.
+        return serialize_keras_object(config)
     config = dict(config)
     out = {}
     opt = getattr(model, "optimizer", None)
@@ -734,6 +738,12 @@ def _deserialize(config, custom_objects):
 _NESTED_LAYER_KEYS = ("layers", "layer", "backward_layer", "cell", "cells", "forward_layer")
 
 
+def _is_layer_class(obj):
+    from keras_on_jax.layers.layer import Layer
+
+    return isinstance(obj, type) and issubclass(obj, Layer)
+
+
 def _preresolve(inner, custom_objects):
     """Resolve custom functions/objects nested in a config before `from_config`.
 
@@ -766,7 +776,12 @@ def _preresolve(inner, custom_objects):
                 return _deserialize(value, custom_objects)
             reg = value.get("registered_name")
             for k in (reg, cn):
-                if k and get_registered_object(k, custom_objects) is not None and not public_module_for_config(value):
+                found = get_registered_object(k, custom_objects) if k else None
+                if found is not None and not public_module_for_config(value):
+                    if _is_layer_class(found):
+                        # A nested custom layer stays a config, as in Keras 3: the owner's
+                        # `from_config` deserializes it (`keras.layers.deserialize(...)`).
+                        return value
                     return _deserialize(value, custom_objects)
             return value
         if isinstance(value, list):
@@ -925,9 +940,23 @@ def _deserialize_compile_value(value, custom_objects):
     return value
 
 
+def _overrides_trainer(model, method):
+    """True when `type(model).<method>` is a user's override of the trainer's default."""
+    from keras_on_jax.training.trainer import Trainer
+
+    fn = getattr(type(model), method, None)
+    return fn is not None and fn is not getattr(Trainer, method, None)
+
+
 def compile_model_from_config(model, config, custom_objects=None, build_optimizer=True):
     """`model.compile(...)` from a saved `compile_config` (Keras 3 or Keras 2 flavour)."""
     if not config:
+        return
+    if _overrides_trainer(model, "compile_from_config"):
+        # Keras 3 calls the model's own `compile_from_config(config)` with the saved dict.
+        model.compile_from_config(config)
+        if build_optimizer and getattr(model, "built", False) and getattr(model, "optimizer", None) is not None:
+            build_model_optimizer(model)
         return
     config = dict(config)
     opt = config.get("optimizer")

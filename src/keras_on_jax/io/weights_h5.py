@@ -56,6 +56,11 @@ def save_own_variables(obj, store):
     if hasattr(obj, "save_own_variables") and not _is_optimizer(obj):
         obj.save_own_variables(store)
         return
+    default_save_own_variables(obj, store)
+
+
+def default_save_own_variables(obj, store):
+    """`Layer.save_own_variables`'s default: `store["0"], store["1"], ...` in order."""
     for i, v in enumerate(own_variables(obj)):
         store[str(i)] = np.asarray(v.numpy())
 
@@ -64,6 +69,11 @@ def load_own_variables(obj, store):
     if hasattr(obj, "load_own_variables") and not _is_optimizer(obj):
         obj.load_own_variables(store)
         return
+    default_load_own_variables(obj, store)
+
+
+def default_load_own_variables(obj, store):
+    """`Layer.load_own_variables`'s default: the count and every shape are checked."""
     variables = own_variables(obj)
     keys = list(store.keys())
     if len(keys) != len(variables):

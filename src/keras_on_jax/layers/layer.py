@@ -59,12 +59,17 @@ def get_keras_mask(x):
     if isinstance(x, KerasTensor):
         return x._keras_mask
     ctx = _call_stack()
-    if not ctx:
-        return None
-    entry = ctx[0].masks.get(id(x))
-    if entry is not None and entry[0] is x:
-        return entry[1]
+    if ctx:
+        entry = ctx[0].masks.get(id(x))
+        if entry is not None and entry[0] is x:
+            return entry[1]
+    if _is_concrete_array(x):
+        return getattr(x, "_keras_mask", None)
     return None
+
+
+def _is_concrete_array(x):
+    return isinstance(x, jax.Array) and not isinstance(x, jax.core.Tracer)
 
 
 def set_keras_mask(x, mask):
@@ -74,6 +79,13 @@ def set_keras_mask(x, mask):
     ctx = _call_stack()
     if ctx and mask is not None:
         ctx[0].masks[id(x)] = (x, mask)
+    if _is_concrete_array(x) and _is_concrete_array(mask):
+        # Eager outputs carry their mask as `x._keras_mask`, as in Keras 3 on JAX
+        # (never on tracers: a mask computed in a compiled step must not outlive it).
+        try:
+            x._keras_mask = mask
+        except AttributeError:
+            pass
 
 
 def _shape_of(x):
@@ -242,6 +254,19 @@ class Layer(nnx.Module, pytree=False):
 
     def _seed_generators(self):
         return [obj for obj in self._tracked() if isinstance(obj, SeedGenerator)]
+
+    # ---- saving hooks (Keras 3: overridable; `super().save_own_variables(store)` works) ----
+    def save_own_variables(self, store):
+        """Saves the layer's own variables into `store` as `"0"`, `"1"`, ... ."""
+        from keras_on_jax.io import weights_h5
+
+        weights_h5.default_save_own_variables(self, store)
+
+    def load_own_variables(self, store):
+        """Loads the layer's own variables from `store` (count and shapes are checked)."""
+        from keras_on_jax.io import weights_h5
+
+        weights_h5.default_load_own_variables(self, store)
 
     # ---- weights -------------------------------------------------------------------------
     @property
@@ -529,6 +554,8 @@ class Layer(nnx.Module, pytree=False):
                     self.add_loss(self._activity_regularizer(out))
             if _overrides(type(self), "compute_mask") or self.supports_masking:
                 previous = kwargs.get("mask")
+                if previous is None and "mask" not in self._call_signature.parameters and first is not None:
+                    previous = _map_structure(get_keras_mask, first)  # as Keras: the inputs' mask
                 out_mask = self.compute_mask(first, previous)
                 if out_mask is not None:
                     if isinstance(outputs, (list, tuple)) and isinstance(out_mask, (list, tuple)):
@@ -548,7 +575,14 @@ class Layer(nnx.Module, pytree=False):
             self._maybe_build(args, kwargs)
             if self.input_spec is not None:
                 assert_input_compatibility(self.input_spec, first, self.name)
-        outputs = self.compute_output_spec(*args, **kwargs)
+        spec_kwargs = kwargs
+        if "mask" in self._call_signature.parameters and kwargs.get("mask") is None:
+            # As in Keras, `call` sees the inputs' mask while the output is inferred; the
+            # node keeps the user's kwargs (the Functional run passes masks itself).
+            in_mask = _map_structure(lambda x: getattr(x, "_keras_mask", None), first)
+            if any(m is not None for m in _flatten(in_mask)):
+                spec_kwargs = {**kwargs, "mask": in_mask}
+        outputs = self.compute_output_spec(*args, **spec_kwargs)
         call_kwargs = dict(kwargs)
         node = Node(self, call_args=args, call_kwargs=call_kwargs, outputs=outputs)
         from keras_on_jax.distribute.device import current_device
@@ -669,6 +703,9 @@ class Layer(nnx.Module, pytree=False):
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+    def __str__(self):  # as Keras 3 (`print(layer)`), not flax.nnx's multi-line tree
+        return self.__repr__()
 
     # ---- the pure path ----------------------------------------------------------------------------
     def stateless_call(self, trainable_variables, non_trainable_variables, *args,
@@ -800,8 +837,17 @@ def build_eagerly(layer, args, kwargs):
 
     z_args = _map_structure(to_zeros, args)
     z_kwargs = _map_structure(to_zeros, kwargs)
-    with scopes.StatelessScope([]):
+    with scopes.StatelessScope(_global_seed_mapping()):
         layer._eager_call(list(z_args), dict(z_kwargs))
+
+
+def _global_seed_mapping():
+    """Carry the global seed generator into a build-only stateless scope, so an unseeded
+    `keras.random.*` in `call` (the guides' VAE `Sampling`) draws; the draw is discarded."""
+    from keras_on_jax.backend import random as random_lib
+
+    state = random_lib.global_seed_generator().state
+    return [(state, state.value)]
 
 
 def _trace_output_spec(layer, args, kwargs):
@@ -831,7 +877,7 @@ def _trace_output_spec(layer, args, kwargs):
             for i, a in zip(positions, arrays):
                 filled[i] = a
             a, k = jax.tree.unflatten(treedef, filled)
-            with scopes.StatelessScope([]):
+            with scopes.StatelessScope(_global_seed_mapping()):
                 with scopes.SymbolicScope():
                     return layer._eager_call(a, dict(k))
 

@@ -44,6 +44,40 @@ class Model(Trainer, Layer):
     def layers(self):
         return [layer for layer in self._layers if not _is_input_layer(layer)]
 
+    def build_from_config(self, config):
+        """As Keras 3: a subclassed model without its own `build()` is built by running
+        `call` on symbolic inputs of the saved `input_shape` (creating its sublayers' state)."""
+        shape = config.get("input_shape") if config else None
+        if shape is None or self.built or type(self).build is not Layer.build:
+            return Layer.build_from_config(self, config)
+        import warnings
+
+        from keras_on_jax.layers.layer import _restore_shape
+        from keras_on_jax.backend.keras_tensor import KerasTensor
+
+        shape = _restore_shape(shape)
+        if isinstance(shape, dict):
+            inputs = {k: KerasTensor(v) for k, v in shape.items()}
+        elif isinstance(shape, list):
+            inputs = [KerasTensor(s) for s in shape]
+        else:
+            inputs = KerasTensor(shape)
+        try:
+            self(inputs)
+        except Exception:  # as Keras: warn, leave the model to the user
+            warnings.warn(
+                f"Model '{self.name}' had a build config, but the model cannot be built "
+                "automatically in `build_from_config(config)`. You should implement "
+                "`def build_from_config(self, config)`, and you might also want to implement "
+                "the method that generates the config at saving time, "
+                "`def get_build_config(self)`. The method `build_from_config()` is meant to "
+                "create the state of the model (i.e. its variables) upon deserialization.",
+                stacklevel=2,
+            )
+            return
+        self._build_shapes = shape
+        self.built = True
+
     def _host_preprocess(self, x):
         """Apply the model's leading host-only layers to a batch of inputs `x`.
 

@@ -504,7 +504,9 @@ class Trainer:
             x_struct = jax.tree.map(to_struct, x)
 
             def forward(xs):
-                with scopes.StatelessScope([]):
+                from keras_on_jax.layers.layer import _global_seed_mapping
+
+                with scopes.StatelessScope(_global_seed_mapping()):
                     return self(xs, training=False)
 
             try:

@@ -34,5 +34,7 @@ from keras_on_jax.utils.image_utils import img_to_array as img_to_array
 from keras_on_jax.utils.image_utils import load_img as load_img
 from keras_on_jax.utils.image_utils import save_img as save_img
 from keras_on_jax.utils.sequence_utils import pad_sequences as pad_sequences
+from keras_on_jax.utils.model_visualization import model_to_dot as model_to_dot
+from keras_on_jax.utils.model_visualization import plot_model as plot_model
 from keras_on_jax.utils.text_dataset_utils import text_dataset_from_directory as text_dataset_from_directory
 from keras_on_jax.utils.timeseries_dataset_utils import timeseries_dataset_from_array as timeseries_dataset_from_array
