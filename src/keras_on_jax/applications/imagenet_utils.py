@@ -310,3 +310,25 @@ def _load(model, weights, fname, origin, file_hash=None):
     elif weights is not None:
         model.load_weights(weights)
     return model
+
+
+def module_functions(mode, module):
+    """The `preprocess_input` and `decode_predictions` of an application module whose
+    inputs are scaled in `mode` ("tf", "torch" or "caffe"), with Keras's docstrings."""
+    ret = {"tf": PREPROCESS_INPUT_RET_DOC_TF, "torch": PREPROCESS_INPUT_RET_DOC_TORCH,
+           "caffe": PREPROCESS_INPUT_RET_DOC_CAFFE}[mode]
+    scale, decode = preprocess_input, decode_predictions
+
+    def module_preprocess_input(x, data_format=None):
+        return scale(x, data_format=data_format, mode=mode)
+
+    def module_decode_predictions(preds, top=5):
+        return decode(preds, top=top)
+
+    module_preprocess_input.__doc__ = PREPROCESS_INPUT_DOC.format(mode="", ret=ret)
+    module_decode_predictions.__doc__ = decode_predictions.__doc__
+    for fn, name in ((module_preprocess_input, "preprocess_input"),
+                     (module_decode_predictions, "decode_predictions")):
+        fn.__name__ = fn.__qualname__ = name
+        fn.__module__ = module
+    return module_preprocess_input, module_decode_predictions
