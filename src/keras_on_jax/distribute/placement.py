@@ -199,7 +199,7 @@ def _run_segment(seg, t_vars, nt_vars, t_vals, nt_vals, ins, in_masks, training,
         get_keras_mask,
         set_keras_mask,
     )
-    from keras_on_jax.models.functional import _fill_in
+    from keras_on_jax.models.functional import _fill_in, node_call_kwargs
 
     with scopes.StatelessScope(list(zip([*t_vars, *nt_vars], [*t_vals, *nt_vals])),
                                collect_losses=True) as scope:
@@ -215,10 +215,7 @@ def _run_segment(seg, t_vars, nt_vars, t_vals, nt_vals, ins, in_masks, training,
                     set_keras_mask(x, m)
             for node in seg.nodes:  # as `Functional._run_nodes`
                 args = _fill_in(node.call_args, values)
-                kwargs = _fill_in(node.call_kwargs, values)
-                if ("training" in node.operation._call_signature.parameters
-                        and kwargs.get("training") is None):
-                    kwargs["training"] = training
+                kwargs = node_call_kwargs(node, values, training)
                 with jax.default_device(seg.device):
                     outputs = node.operation(*args, **kwargs)
                 for t, y in zip(node.output_tensors, _flatten(outputs)):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import inspect
 
 import jax
 import jax.numpy as jnp
@@ -397,10 +398,7 @@ class Functional(Model):
             if any(id(t) not in values for t in node.input_tensors):
                 continue
             args = _fill_in(node.call_args, values)
-            kwargs = _fill_in(node.call_kwargs, values)
-            if training is not None and "training" in node.operation._call_signature.parameters and kwargs.get("training") is None:
-                kwargs["training"] = training
-            outputs = node.operation(*args, **kwargs)
+            outputs = node.operation(*args, **node_call_kwargs(node, values, training))
             flat_out = _flatten(outputs)
             for t, y in zip(node.output_tensors, flat_out):
                 values[id(t)] = y
@@ -432,3 +430,27 @@ class Functional(Model):
         from keras_on_jax.io import functional_config
 
         return functional_config.functional_from_config(cls, config, custom_objects=custom_objects)
+
+
+def node_call_kwargs(node, values, training):
+    """The keyword arguments of `node`'s call, with the model's `training` where the node
+    did not fix its own."""
+    kwargs = _fill_in(node.call_kwargs, values)
+    if (training is not None and "training" in node.operation._call_signature.parameters
+            and not _explicit_training(node.operation, kwargs)):
+        kwargs["training"] = training
+    return kwargs
+
+
+def _explicit_training(operation, kwargs):
+    """Whether a node's recorded `training` was chosen by the user (`Dropout(...)(x,
+    training=True)`, `base_model(x, training=False)`): it then holds whatever the model is
+    called with, as the FAQ says. Keras 3 records every layer's default `training`
+    (`Dropout` -> False, `RandomFlip` -> True) in the nodes it saves; a value equal to the
+    call signature's default is such a record, and the model's own `training` wins."""
+    value = kwargs.get("training")
+    if value is None:
+        return False
+    param = operation._call_signature.parameters.get("training")
+    default = None if param is None or param.default is inspect.Parameter.empty else param.default
+    return value != default
