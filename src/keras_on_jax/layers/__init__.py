@@ -141,6 +141,26 @@ from keras_on_jax.layers.preprocessing import Rescaling as Rescaling
 from keras_on_jax.layers.preprocessing import Resizing as Resizing
 from keras_on_jax.layers.preprocessing import StringLookup as StringLookup
 from keras_on_jax.layers.preprocessing import TextVectorization as TextVectorization
+from keras_on_jax.layers.preprocessing import AugMix as AugMix
+from keras_on_jax.layers.preprocessing import AutoContrast as AutoContrast
+from keras_on_jax.layers.preprocessing import CutMix as CutMix
+from keras_on_jax.layers.preprocessing import Equalization as Equalization
+from keras_on_jax.layers.preprocessing import MixUp as MixUp
+from keras_on_jax.layers.preprocessing import Pipeline as Pipeline
+from keras_on_jax.layers.preprocessing import RandAugment as RandAugment
+from keras_on_jax.layers.preprocessing import RandomColorDegeneration as RandomColorDegeneration
+from keras_on_jax.layers.preprocessing import RandomColorJitter as RandomColorJitter
+from keras_on_jax.layers.preprocessing import RandomErasing as RandomErasing
+from keras_on_jax.layers.preprocessing import RandomGaussianBlur as RandomGaussianBlur
+from keras_on_jax.layers.preprocessing import RandomGrayscale as RandomGrayscale
+from keras_on_jax.layers.preprocessing import RandomHue as RandomHue
+from keras_on_jax.layers.preprocessing import RandomInvert as RandomInvert
+from keras_on_jax.layers.preprocessing import RandomPerspective as RandomPerspective
+from keras_on_jax.layers.preprocessing import RandomPosterization as RandomPosterization
+from keras_on_jax.layers.preprocessing import RandomSaturation as RandomSaturation
+from keras_on_jax.layers.preprocessing import RandomSharpness as RandomSharpness
+from keras_on_jax.layers.preprocessing import RandomShear as RandomShear
+from keras_on_jax.layers.preprocessing import Solarization as Solarization
 from keras_on_jax.layers.input_spec import InputSpec as InputSpec
 from keras_on_jax.layers.layer import Layer as Layer
 
