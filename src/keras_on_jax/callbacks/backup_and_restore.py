@@ -146,6 +146,10 @@ class BackupAndRestore(Callback):
                 v.assign(value)
             self._pending_metrics = None
 
+    def _observes_batches(self, kind):
+        """Whether the batch hooks do anything (the trainer fuses steps otherwise)."""
+        return kind == "train" and self.save_freq not in ("epoch", False)
+
     def on_train_batch_end(self, batch, logs=None):
         if self.save_freq == "epoch" or self.save_freq is False:
             return

@@ -65,6 +65,10 @@ class ModelCheckpoint(MonitorCallback):
                 "Expected save_freq are 'epoch' or integer values"
             )
 
+    def _observes_batches(self, kind):
+        """Whether the batch hooks do anything (the trainer fuses steps otherwise)."""
+        return kind == "train" and self.save_freq not in ("epoch", False)
+
     def on_train_batch_end(self, batch, logs=None):
         if self._should_save_on_batch(batch):
             self._save_model(epoch=self._current_epoch, batch=batch, logs=logs)

@@ -145,6 +145,10 @@ class OrbaxCheckpoint(MonitorCallback):
         self.best = current
         return True
 
+    def _observes_batches(self, kind):
+        """Whether the batch hooks do anything (the trainer fuses steps otherwise)."""
+        return kind == "train" and self.save_freq not in ("epoch", False)
+
     def on_train_batch_end(self, batch, logs=None):
         if self._should_save_on_batch(batch) and self._best_allows(logs, f"batch {batch}"):
             self._save_checkpoint(self._total_batches_seen, logs)

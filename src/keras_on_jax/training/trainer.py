@@ -984,6 +984,12 @@ def _has_user_batch_hooks(callbacks, kind):
     for cb in getattr(callbacks, "callbacks", []):
         if type(cb).__name__ in _INTERNAL_CALLBACKS:
             continue
+        observes = getattr(cb, "_observes_batches", None)
+        if observes is not None and type(cb).__module__.startswith("keras_on_jax.callbacks"):
+            # A built-in callback (not a user's subclass) whose batch hooks may be idle.
+            if observes(kind):
+                return True
+            continue
         for hook in (f"on_{kind}_batch_begin", f"on_{kind}_batch_end"):
             method = getattr(type(cb), hook, None)
             if method is not None and method is not getattr(Callback, hook, None):
