@@ -271,8 +271,11 @@ def convert_to_tensor(x, dtype=None):
 def _keep_placement(value, current):
     """`value` on the devices (and sharding) of the variable's current value, so that
     `assign` / `set_weights` keep a variable where `keras.device(...)` or a distribution
-    put it."""
+    put it. A value already committed to devices (a restored sharded checkpoint) keeps
+    the placement it was given."""
     if isinstance(value, jax.core.Tracer) or isinstance(current, jax.core.Tracer):
+        return value
+    if getattr(value, "committed", False):
         return value
     target = getattr(current, "sharding", None)
     if target is None or getattr(value, "sharding", None) == target:
