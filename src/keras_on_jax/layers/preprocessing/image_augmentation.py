@@ -169,6 +169,14 @@ class _AugmentationLayer(_BaseImageLayer):
     def compute_output_shape(self, input_shape):
         return input_shape
 
+    # The constructor arguments `get_config` reports, in Keras's order (each an attribute).
+    _CONFIG_KEYS = ()
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({key: getattr(self, key) for key in self._CONFIG_KEYS})
+        return config
+
     def _images_of(self, data):
         return data["images"] if isinstance(data, dict) else data
 
@@ -213,10 +221,7 @@ class AutoContrast(_AugmentationLayer):
         results = jnp.where(jnp.isnan(results), original, results)
         return _cast_back(results, images)
 
-    def get_config(self):
-        base = super().get_config()
-        base.update({"data_format": self.data_format, "value_range": self.value_range})
-        return base
+    _CONFIG_KEYS = ("data_format", "value_range")
 
 
 class Equalization(_AugmentationLayer):
@@ -267,11 +272,7 @@ class Equalization(_AugmentationLayer):
                     for i in range(images.shape[axis])]
         return jnp.stack(channels, axis=axis).astype(self.compute_dtype)
 
-    def get_config(self):
-        base = super().get_config()
-        base.update({"data_format": self.data_format, "bins": self.bins,
-                     "value_range": self.value_range})
-        return base
+    _CONFIG_KEYS = ("data_format", "bins", "value_range")
 
 
 # ---- random color layers ---------------------------------------------------------------------
@@ -321,12 +322,8 @@ class Solarization(_AugmentationLayer):
         results = _transform_value_range(results, (0, 255), self.value_range, self.compute_dtype)
         return _cast_back(results, images)
 
-    def get_config(self):
-        base = super().get_config()
-        base.update({"data_format": self.data_format, "value_range": self.value_range,
-                     "addition_factor": self.addition_factor,
-                     "threshold_factor": self.threshold_factor, "seed": self.seed})
-        return base
+    _CONFIG_KEYS = ("data_format", "value_range", "addition_factor", "threshold_factor",
+                    "seed")
 
 
 class RandomInvert(_AugmentationLayer):
@@ -364,11 +361,7 @@ class RandomInvert(_AugmentationLayer):
         apply = transformation["apply_inversion"][:, None, None, None]
         return jnp.where(apply, self.value_range[1] - images, images)
 
-    def get_config(self):
-        base = super().get_config()
-        base.update({"data_format": self.data_format, "factor": self.factor,
-                     "value_range": self.value_range, "seed": self.seed})
-        return base
+    _CONFIG_KEYS = ("data_format", "factor", "value_range", "seed")
 
 
 class RandomGrayscale(_AugmentationLayer):
@@ -405,10 +398,7 @@ class RandomGrayscale(_AugmentationLayer):
         gray = ops_image.rgb_to_grayscale(images, data_format=self.data_format)
         return jnp.where(should_apply, gray, images)
 
-    def get_config(self):
-        base = super().get_config()
-        base.update({"data_format": self.data_format, "factor": self.factor})
-        return base
+    _CONFIG_KEYS = ("data_format", "factor")
 
 
 class RandomPosterization(_AugmentationLayer):
@@ -450,11 +440,7 @@ class RandomPosterization(_AugmentationLayer):
         x = jnp.left_shift(jnp.right_shift(x, shift), shift).astype(self.compute_dtype)
         return _transform_value_range(x, (0, 255), self.value_range, self.compute_dtype)
 
-    def get_config(self):
-        base = super().get_config()
-        base.update({"data_format": self.data_format, "factor": self.factor,
-                     "value_range": self.value_range, "seed": self.seed})
-        return base
+    _CONFIG_KEYS = ("data_format", "factor", "value_range", "seed")
 
 
 class RandomColorDegeneration(_AugmentationLayer):
@@ -501,11 +487,7 @@ class RandomColorDegeneration(_AugmentationLayer):
                              f"but received images with {channels} channels.")
         return input_shape
 
-    def get_config(self):
-        base = super().get_config()
-        base.update({"data_format": self.data_format, "factor": self.factor,
-                     "value_range": self.value_range, "seed": self.seed})
-        return base
+    _CONFIG_KEYS = ("data_format", "factor", "value_range", "seed")
 
 
 class RandomSaturation(_AugmentationLayer):
@@ -546,11 +528,7 @@ class RandomSaturation(_AugmentationLayer):
         return ops_image.hsv_to_rgb(jnp.stack([h, s, v], axis=axis),
                                     data_format=self.data_format)
 
-    def get_config(self):
-        base = super().get_config()
-        base.update({"data_format": self.data_format, "factor": self.factor,
-                     "value_range": self.value_range, "seed": self.seed})
-        return base
+    _CONFIG_KEYS = ("data_format", "factor", "value_range", "seed")
 
 
 class RandomHue(_AugmentationLayer):
@@ -596,11 +574,7 @@ class RandomHue(_AugmentationLayer):
         images = _transform_value_range(jnp.clip(images, 0, 1), (0, 1), self.value_range)
         return images.astype(self.compute_dtype)
 
-    def get_config(self):
-        base = super().get_config()
-        base.update({"data_format": self.data_format, "factor": self.factor,
-                     "value_range": self.value_range, "seed": self.seed})
-        return base
+    _CONFIG_KEYS = ("data_format", "factor", "value_range", "seed")
 
 
 class RandomSharpness(_AugmentationLayer):
@@ -647,11 +621,7 @@ class RandomSharpness(_AugmentationLayer):
             images = jnp.swapaxes(images, -3, -1)
         return images
 
-    def get_config(self):
-        base = super().get_config()
-        base.update({"data_format": self.data_format, "factor": self.factor,
-                     "value_range": self.value_range, "seed": self.seed})
-        return base
+    _CONFIG_KEYS = ("data_format", "factor", "value_range", "seed")
 
 
 class RandomColorJitter(_AugmentationLayer):
@@ -714,14 +684,8 @@ class RandomColorJitter(_AugmentationLayer):
             images = stage.transform_images(images, t)
         return images.astype(self.compute_dtype)
 
-    def get_config(self):
-        base = super().get_config()
-        base.update({"data_format": self.data_format, "value_range": self.value_range,
-                     "brightness_factor": self.brightness_factor,
-                     "contrast_factor": self.contrast_factor,
-                     "saturation_factor": self.saturation_factor,
-                     "hue_factor": self.hue_factor, "seed": self.seed})
-        return base
+    _CONFIG_KEYS = ("data_format", "value_range", "brightness_factor", "contrast_factor",
+                    "saturation_factor", "hue_factor", "seed")
 
 
 class RandomGaussianBlur(_AugmentationLayer):
@@ -786,12 +750,7 @@ class RandomGaussianBlur(_AugmentationLayer):
         images = jnp.where(apply, blurred, images)
         return jnp.clip(images, self.value_range[0], self.value_range[1]).astype(self.compute_dtype)
 
-    def get_config(self):
-        base = super().get_config()
-        base.update({"data_format": self.data_format, "factor": self.factor,
-                     "kernel_size": self.kernel_size, "sigma": self.sigma,
-                     "value_range": self.value_range, "seed": self.seed})
-        return base
+    _CONFIG_KEYS = ("data_format", "factor", "kernel_size", "sigma", "value_range", "seed")
 
 
 # ---- geometry and mixing ---------------------------------------------------------------------
@@ -850,13 +809,8 @@ class RandomShear(_AugmentationLayer):
             return self._transform_images(segmentation_masks, transformation, "nearest")
         return segmentation_masks
 
-    def get_config(self):
-        base = super().get_config()
-        base.update({"x_factor": self.x_factor, "y_factor": self.y_factor,
-                     "fill_mode": self.fill_mode, "interpolation": self.interpolation,
-                     "seed": self.seed, "fill_value": self.fill_value,
-                     "data_format": self.data_format})
-        return base
+    _CONFIG_KEYS = ("x_factor", "y_factor", "fill_mode", "interpolation", "seed",
+                    "fill_value", "data_format")
 
 
 def _box_masks(images_shape, data_format, box_corners, dtype):
@@ -956,12 +910,7 @@ class RandomErasing(_AugmentationLayer):
         apply = transformation["apply_erasing"][:, None, None, None]
         return jnp.where(apply, erased, images).astype(self.compute_dtype)
 
-    def get_config(self):
-        base = super().get_config()
-        base.update({"data_format": self.data_format, "factor": self.factor,
-                     "scale": self.scale, "fill_value": self.fill_value,
-                     "value_range": self.value_range, "seed": self.seed})
-        return base
+    _CONFIG_KEYS = ("data_format", "factor", "scale", "fill_value", "value_range", "seed")
 
 
 class MixUp(_AugmentationLayer):
@@ -1009,10 +958,7 @@ class MixUp(_AugmentationLayer):
         other = jnp.take(segmentation_masks, transformation["permutation_order"])
         return w * segmentation_masks + (1.0 - w) * other
 
-    def get_config(self):
-        base = super().get_config()
-        base.update({"data_format": self.data_format, "alpha": self.alpha, "seed": self.seed})
-        return base
+    _CONFIG_KEYS = ("data_format", "alpha", "seed")
 
 
 class CutMix(_AugmentationLayer):
@@ -1078,10 +1024,7 @@ class CutMix(_AugmentationLayer):
             return fn(x, transformation, training=training)
         return fn(x[None], None, training=training)[0]  # Keras: no mixing for one image
 
-    def get_config(self):
-        base = super().get_config()
-        base.update({"data_format": self.data_format, "factor": self.factor, "seed": self.seed})
-        return base
+    _CONFIG_KEYS = ("data_format", "factor", "seed")
 
 
 # ---- composition -----------------------------------------------------------------------------
@@ -1158,12 +1101,7 @@ class RandAugment(_AugmentationLayer):
                     images = jnp.where(idxes[i] == idx, out, images)
         return images.astype(self.compute_dtype)
 
-    def get_config(self):
-        base = super().get_config()
-        base.update({"data_format": self.data_format, "value_range": self.value_range,
-                     "num_ops": self.num_ops, "factor": self.factor,
-                     "interpolation": self.interpolation, "seed": self.seed})
-        return base
+    _CONFIG_KEYS = ("data_format", "value_range", "num_ops", "factor", "interpolation", "seed")
 
 
 class Pipeline(Layer):
@@ -1348,13 +1286,8 @@ class AugMix(_AugmentationLayer):
             images = jnp.clip(images, self.value_range[0], self.value_range[1])
         return images.astype(self.compute_dtype)
 
-    def get_config(self):
-        base = super().get_config()
-        base.update({"data_format": self.data_format, "value_range": self.value_range,
-                     "num_chains": self.num_chains, "chain_depth": self.chain_depth,
-                     "factor": self.factor, "alpha": self.alpha, "all_ops": self.all_ops,
-                     "interpolation": self.interpolation, "seed": self.seed})
-        return base
+    _CONFIG_KEYS = ("data_format", "value_range", "num_chains", "chain_depth", "factor",
+                    "alpha", "all_ops", "interpolation", "seed")
 
 
 class RandomPerspective(_AugmentationLayer):
@@ -1418,9 +1351,4 @@ class RandomPerspective(_AugmentationLayer):
             return self._transform_images(segmentation_masks, transformation, "nearest")
         return segmentation_masks
 
-    def get_config(self):
-        base = super().get_config()
-        base.update({"data_format": self.data_format, "factor": self.factor, "scale": self.scale,
-                     "interpolation": self.interpolation, "fill_value": self.fill_value,
-                     "seed": self.seed})
-        return base
+    _CONFIG_KEYS = ("data_format", "factor", "scale", "interpolation", "fill_value", "seed")
