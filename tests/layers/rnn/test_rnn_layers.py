@@ -414,3 +414,46 @@ def test_dropout_training_behaviour():
     model.compile(optimizer="sgd", loss="mse")
     hist = model.fit(x, np.zeros((4, 1)), epochs=2, verbose=0)
     assert np.all(np.isfinite(hist.history["loss"]))
+
+
+# ---- the loop that keeps only the last output ---------------------------------------------------
+@pytest.mark.parametrize("masked,back,zero_out", [
+    (False, False, False), (False, True, False), (True, False, False), (True, True, False),
+    (True, False, True)])
+def test_last_output_loop_equals_all_outputs_loop(masked, back, zero_out):
+    """With `return_sequences=False` the loop carries the last output instead of stacking all
+    of them; values and gradients must equal the last step of the stacking loop."""
+    rng = np.random.default_rng(1)
+    x = jnp.asarray(rng.standard_normal((3, 6, 4)), "float32")
+    params = (jnp.asarray(rng.standard_normal((4, 5)), "float32"),
+              jnp.asarray(rng.standard_normal((5, 5)) * 0.3, "float32"))
+    mask = jnp.asarray([[1, 1, 1, 1, 0, 0], [0, 1, 1, 1, 1, 1], [1, 1, 0, 1, 1, 0]], bool)
+
+    def run(params, all_outputs):
+        w, u = params
+
+        def step(x_t, states):
+            h, (c,) = states[0], states[1]
+            h = jnp.tanh(x_t @ w + h @ u)
+            return 2.0 * h + c, [h, [c + h]]  # the output is not a state; nested states
+
+        init = [jnp.zeros((3, 5)), [jnp.ones((3, 5))]]
+        return R.rnn.rnn_loop(step, x, init, go_backwards=back, mask=mask if masked else None,
+                              zero_output_for_mask=zero_out, return_all_outputs=all_outputs)
+
+    last_a, outputs_a, states_a = run(params, True)
+    last_b, outputs_b, states_b = run(params, False)
+    assert outputs_a.shape == (3, 6, 5) and outputs_b.shape == (3, 1, 5)
+    np.testing.assert_array_equal(np.asarray(outputs_a[:, -1]), np.asarray(last_a))
+    np.testing.assert_array_equal(np.asarray(outputs_b[:, 0]), np.asarray(last_b))
+    for a, b in zip(jax.tree.leaves((last_a, states_a)), jax.tree.leaves((last_b, states_b))):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-6, atol=1e-6)
+
+    def loss(params, all_outputs):
+        out, _, states = run(params, all_outputs)
+        return jnp.sum(out ** 2) + jnp.sum(jax.tree.leaves(states)[-1])
+
+    g_all = jax.grad(loss)(params, True)
+    g_last = jax.grad(loss)(params, False)
+    for a, b in zip(g_all, g_last):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-5)

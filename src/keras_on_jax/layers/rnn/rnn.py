@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
@@ -113,41 +114,47 @@ def rnn_loop(step_function, inputs, initial_states, go_backwards=False, mask=Non
         outputs = jnp.stack(outputs)
         final_states = states
     else:
-        if mask is not None:
 
-            def _step(states, xs):
-                x_t, m_t = xs
-                is_masked = jnp.all(jnp.logical_not(m_t), axis=-1)
-                output_t, new_states = step_function(x_t, states)
-                new_states = pack_like(states, flatten(new_states))
-                if zero_output_for_mask:
-                    out = jnp.where(_expand_to(is_masked, output_t), jnp.zeros_like(output_t), output_t)
-                else:
-                    output_tm1 = states[0]
-                    if is_nested(output_tm1):
-                        output_tm1 = states[-1][0]
-                    out = jnp.where(_expand_to(is_masked, output_t), output_tm1, output_t)
-                new_states = pack_like(states, [
-                    jnp.where(_expand_to(is_masked, s), s, ns)
-                    for s, ns in zip(flatten(states), flatten(new_states))
-                ])
-                return new_states, out
+        def _step(states, x_t, m_t):
+            output_t, new_states = step_function(x_t, states)
+            new_states = pack_like(states, flatten(new_states))
+            if m_t is None:
+                return new_states, output_t
+            is_masked = jnp.all(jnp.logical_not(m_t), axis=-1)
+            if zero_output_for_mask:
+                out = jnp.where(_expand_to(is_masked, output_t), jnp.zeros_like(output_t), output_t)
+            else:
+                output_tm1 = states[0]
+                if is_nested(output_tm1):
+                    output_tm1 = states[-1][0]
+                out = jnp.where(_expand_to(is_masked, output_t), output_tm1, output_t)
+            new_states = pack_like(states, [
+                jnp.where(_expand_to(is_masked, s), s, ns)
+                for s, ns in zip(flatten(states), flatten(new_states))
+            ])
+            return new_states, out
 
-            xs = (inputs, mask)
-        else:
-
-            def _step(states, x_t):
-                output_t, new_states = step_function(x_t, states)
-                return pack_like(states, flatten(new_states)), output_t
-
-            xs = inputs
+        xs = (inputs, mask)
         scope = scopes.StatelessScope() if not scopes.in_stateless_scope() else _null()
         with scope:
             # Variable reads inside the traced loop body must not mutate anything.
-            final_states, outputs = lax.scan(_step, initial_states, xs, reverse=go_backwards)
-        if go_backwards:
-            outputs = jnp.flip(outputs, axis=0)
-        last_output = outputs[-1]
+            if return_all_outputs:
+                final_states, outputs = lax.scan(
+                    lambda states, xs: _step(states, *xs), initial_states, xs,
+                    reverse=go_backwards)
+                if go_backwards:
+                    outputs = jnp.flip(outputs, axis=0)
+                last_output = outputs[-1]
+            else:
+                # Only the last output is wanted: carry it instead of stacking every
+                # step's output (the backward pass then has no per-step output cotangents).
+                with scopes.StatelessScope():
+                    spec = jax.eval_shape(lambda: step_function(inputs[0], initial_states)[0])
+                (final_states, last_output), _ = lax.scan(
+                    lambda carry, xs: (_step(carry[0], *xs), None),
+                    (initial_states, jnp.zeros(spec.shape, spec.dtype)), xs,
+                    reverse=go_backwards)
+                outputs = last_output[None]
     outputs = jnp.swapaxes(outputs, 0, 1)
     return last_output, outputs, final_states
 
