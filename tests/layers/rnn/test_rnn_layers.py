@@ -417,12 +417,14 @@ def test_dropout_training_behaviour():
 
 
 # ---- the loop that keeps only the last output ---------------------------------------------------
+@pytest.mark.parametrize("output_is_state", [False, True])
 @pytest.mark.parametrize("masked,back,zero_out", [
     (False, False, False), (False, True, False), (True, False, False), (True, True, False),
     (True, False, True)])
-def test_last_output_loop_equals_all_outputs_loop(masked, back, zero_out):
-    """With `return_sequences=False` the loop carries the last output instead of stacking all
-    of them; values and gradients must equal the last step of the stacking loop."""
+def test_last_output_loop_equals_all_outputs_loop(masked, back, zero_out, output_is_state):
+    """With `return_sequences=False` the loop carries the last output (or reads it from the
+    final states, for a cell whose output is its first state) instead of stacking all of
+    them; values and gradients must equal the last step of the stacking loop."""
     rng = np.random.default_rng(1)
     x = jnp.asarray(rng.standard_normal((3, 6, 4)), "float32")
     params = (jnp.asarray(rng.standard_normal((4, 5)), "float32"),
@@ -435,7 +437,8 @@ def test_last_output_loop_equals_all_outputs_loop(masked, back, zero_out):
         def step(x_t, states):
             h, (c,) = states[0], states[1]
             h = jnp.tanh(x_t @ w + h @ u)
-            return 2.0 * h + c, [h, [c + h]]  # the output is not a state; nested states
+            # nested states; the output is either the first state or no state at all
+            return h if output_is_state else 2.0 * h + c, [h, [c + h]]
 
         init = [jnp.zeros((3, 5)), [jnp.ones((3, 5))]]
         return R.rnn.rnn_loop(step, x, init, go_backwards=back, mask=mask if masked else None,

@@ -148,12 +148,27 @@ def rnn_loop(step_function, inputs, initial_states, go_backwards=False, mask=Non
             else:
                 # Only the last output is wanted: carry it instead of stacking every
                 # step's output (the backward pass then has no per-step output cotangents).
+                # A cell whose output is its first state (LSTM, GRU, SimpleRNN) needs no
+                # extra carry: the last output is the final first state.
+                output_is_state = []
+
+                def probe():
+                    output_t, new_states = step_function(inputs[0], initial_states)
+                    output_is_state.append(output_t is flatten(new_states)[0])
+                    return output_t
+
                 with scopes.StatelessScope():
-                    spec = jax.eval_shape(lambda: step_function(inputs[0], initial_states)[0])
-                (final_states, last_output), _ = lax.scan(
-                    lambda carry, xs: (_step(carry[0], *xs), None),
-                    (initial_states, jnp.zeros(spec.shape, spec.dtype)), xs,
-                    reverse=go_backwards)
+                    spec = jax.eval_shape(probe)
+                if output_is_state[0] and not (mask is not None and zero_output_for_mask):
+                    final_states, _ = lax.scan(
+                        lambda states, xs: (_step(states, *xs)[0], None), initial_states, xs,
+                        reverse=go_backwards)
+                    last_output = flatten(final_states)[0]
+                else:
+                    (final_states, last_output), _ = lax.scan(
+                        lambda carry, xs: (_step(carry[0], *xs), None),
+                        (initial_states, jnp.zeros(spec.shape, spec.dtype)), xs,
+                        reverse=go_backwards)
                 outputs = last_output[None]
     outputs = jnp.swapaxes(outputs, 0, 1)
     return last_output, outputs, final_states
