@@ -859,6 +859,8 @@ def _trace_output_spec(layer, args, kwargs):
     leaves = _flatten((args, kwargs))
     has_none = any(isinstance(x, KerasTensor) and None in x.shape for x in leaves)
 
+    seed_mapping = _global_seed_mapping()  # outside the trace: may create the generator
+
     def run(size):
         def to_struct(x):
             if isinstance(x, KerasTensor):
@@ -877,7 +879,7 @@ def _trace_output_spec(layer, args, kwargs):
             for i, a in zip(positions, arrays):
                 filled[i] = a
             a, k = jax.tree.unflatten(treedef, filled)
-            with scopes.StatelessScope(_global_seed_mapping()):
+            with scopes.StatelessScope(seed_mapping):
                 with scopes.SymbolicScope():
                     return layer._eager_call(a, dict(k))
 

@@ -503,10 +503,12 @@ class Trainer:
         )):
             x_struct = jax.tree.map(to_struct, x)
 
-            def forward(xs):
-                from keras_on_jax.layers.layer import _global_seed_mapping
+            from keras_on_jax.layers.layer import _global_seed_mapping
 
-                with scopes.StatelessScope(_global_seed_mapping()):
+            seed_mapping = _global_seed_mapping()  # outside the trace: may create the generator
+
+            def forward(xs):
+                with scopes.StatelessScope(seed_mapping):
                     return self(xs, training=False)
 
             try:
