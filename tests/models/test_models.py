@@ -29,6 +29,23 @@ def test_sequential_deferred_build_on_first_call():
     assert out.shape == (2, 1) and m.built
 
 
+def test_sequential_built_from_a_built_model_first_layer():
+    """A pretrained base as the first layer gives the input shape (the FAQ's
+    `Sequential([ResNet50Base(...), Dense(10)])`); names and paths as in Keras 3."""
+    keras = pytest.importorskip("keras")
+    models = {}
+    for lib in (kj, keras):
+        inp = lib.Input((5,))
+        base = lib.Model(inp, lib.layers.Dense(3)(inp), name="base")
+        model = lib.Sequential([base, lib.layers.Dense(2, name="head")], name="seq")
+        models[lib] = model
+        assert model.built and model.output_shape == (None, 2)
+        base.trainable = False
+        assert len(model.trainable_weights) == 2
+    ours, theirs = models[kj], models[keras]
+    assert [w.path for w in ours.weights] == [w.path for w in theirs.weights]
+
+
 def test_unique_names_and_paths():
     kj.utils.clear_session()
     a, b = layers.Dense(1), layers.Dense(1)

@@ -77,8 +77,20 @@ class Sequential(Model):
     def _maybe_rebuild(self):
         self.built = False
         self._functional = None
-        if self._seq_layers and isinstance(self._seq_layers[0], InputLayer) and len(self._seq_layers) > 1:
-            self.build(self._seq_layers[0].batch_shape)
+        if len(self._seq_layers) < 2:
+            return
+        first = self._seq_layers[0]
+        if isinstance(first, InputLayer):
+            self.build(first.batch_shape)
+        elif isinstance(first, Model):
+            # A built model as the first layer (a pretrained base) gives the input shape,
+            # as in Keras 3.
+            try:
+                shape = first.input_shape
+            except (AttributeError, ValueError):
+                shape = None
+            if isinstance(shape, tuple):
+                self.build(shape)
 
     def build(self, input_shape=None):
         if input_shape is None:
