@@ -145,6 +145,20 @@ def test_checkpoint_folder_resumes_training(tmp_path, data):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-6)
 
 
+def test_dotted_name_is_a_checkpoint_folder(tmp_path, data):
+    """The FAQ's `ModelCheckpoint(filepath='ckpt-loss={loss:.2f}')` names folders with a
+    dot, which tf.keras saved as SavedModel folders."""
+    m = _model()
+    m.fit(data["x"], data["y"], batch_size=4, epochs=1, verbose=0)
+    path = tmp_path / "ckpt-loss=0.25"
+    m.save(str(path))
+    assert path.is_dir()
+    restored = kj.saving.load_model(str(path))
+    assert int(np.asarray(restored.optimizer.iterations.numpy())) == 2
+    np.testing.assert_allclose(restored.predict(data["x"], verbose=0),
+                               m.predict(data["x"], verbose=0), atol=1e-6)
+
+
 def test_save_format_argument(tmp_path):
     m = _model()
     m.save(str(tmp_path / "x.keras"), save_format="h5")

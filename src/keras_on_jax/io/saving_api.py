@@ -54,14 +54,9 @@ def _format_for_save(filepath, save_format):
         return "keras"
     if lower.endswith((".h5", ".hdf5")):
         return "h5"
-    base = os.path.basename(filepath.rstrip("/\\"))
-    if "." not in base or os.path.isdir(filepath):
-        return "orbax"
-    raise ValueError(
-        "Invalid filepath extension for saving. Please add either a `.keras` extension for "
-        "the native Keras format (recommended) or a `.h5` extension, or use a path without "
-        f"extension for a checkpoint folder. Received: filepath={filepath}"
-    )
+    # Any other path is a checkpoint folder, as a SavedModel folder was in tf.keras: the
+    # FAQ's `ModelCheckpoint('ckpt-loss={loss:.2f}')` names folders like `ckpt-loss=0.25`.
+    return "orbax"
 
 
 def _confirm_overwrite(filepath, overwrite):
