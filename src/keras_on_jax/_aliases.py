@@ -132,8 +132,8 @@ def _make_tensorflow_shim():
     tf = _NotProvided("tensorflow", {
         "keras": keras_on_jax,
         "distribute": _lazy("keras_on_jax.distribute:"),
-        "device": _lazy("keras_on_jax.distribute:device"),
-        "device_scope": _lazy("keras_on_jax.distribute:device"),
+        "device": _lazy("keras_on_jax.distribute.device:tf_device"),
+        "device_scope": _lazy("keras_on_jax.distribute.device:tf_device"),
         "GradientTape": _lazy("keras_on_jax.training.gradient_tape:GradientTape"),
         # Array ops of the guides' GAN `train_step`, as `keras.ops` (same arguments).
         "shape": _lazy("keras_on_jax.ops:shape"),

@@ -100,6 +100,25 @@ def test_device_scope_places_variables_and_names_devices():
     assert [d.device_type for d in distribute.list_physical_devices("CPU")] == ["CPU"] * 8
 
 
+def test_tf_device_places_softly_keras_device_does_not():
+    """TensorFlow's soft placement for `tf.device` / the FAQ's `tf.device_scope`: a device
+    type the machine lacks means its own devices (same index, else the first)."""
+    from keras_on_jax import _aliases
+
+    tf = _aliases._make_tensorflow_shim()  # what `import tensorflow as tf` gives the runner
+    for name, index in (("/gpu:0", 0), ("/gpu:1", 1), ("/device:GPU:3", 3), ("/gpu:99", 0)):
+        with tf.device_scope(name) as d, tf.device(name) as d2:
+            assert d == d2 == jax.devices()[index]
+    with tf.device("/cpu:2") as d:  # an existing device is used as named
+        assert d == jax.devices()[2]
+    with pytest.raises(ValueError, match=r"'/cpu:99' does not exist"):
+        with tf.device("/cpu:99"):  # soft placement covers missing types, not bad indices
+            pass
+    with pytest.raises(ValueError, match=r"'gpu:1' does not exist"):
+        with keras.device("gpu:1"):
+            pass
+
+
 def test_faq_shared_encoder_device_placement_example():
     LSTM = layer_class("LSTM")
     concatenate = getattr(keras.layers, "concatenate", None)

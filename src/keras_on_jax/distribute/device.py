@@ -45,12 +45,20 @@ def available_device_names():
     return names
 
 
-def get_device(name):
-    """The local `jax.Device` for a device name; a clear error when there is none."""
+def get_device(name, soft=False):
+    """The local `jax.Device` for a device name; a clear error when there is none.
+
+    With `soft` (TensorFlow's soft device placement, on by default there), a name whose
+    device type this machine lacks (`'/gpu:1'` on a CPU or TPU host) means the machine's
+    default devices: the same index where it exists, else the first one.
+    """
     if isinstance(name, jax.Device):
         return name
     kind, index = parse_device_name(name)
     devices = _devices_of("gpu" if kind == "cuda" else kind)
+    if soft and not devices:
+        devices = jax.local_devices()
+        return devices[index] if index < len(devices) else devices[0]
     if index >= len(devices):
         raise ValueError(
             f"Device {name!r} does not exist. Available devices: {available_device_names()}"
@@ -68,15 +76,15 @@ def current_device():
 
 
 @contextlib.contextmanager
-def device(device_name):
+def device(device_name, soft=False):
     """Place the variables created and the eager computations run inside on one device.
 
     `with keras.device("gpu:0"): ...` (also `"/gpu:0"`, `"cpu:1"`). Inside,
     `jax.default_device` is that device, and a layer called on symbolic inputs records it
     on its graph node (`node.device`). See docs/differences.md for how the compiled step
-    uses it.
+    uses it. `soft`: see `get_device`.
     """
-    dev = get_device(device_name)
+    dev = get_device(device_name, soft=soft)
     stack = getattr(_SCOPE, "stack", None)
     if stack is None:
         stack = _SCOPE.stack = []
@@ -86,6 +94,12 @@ def device(device_name):
             yield dev
     finally:
         stack.pop()
+
+
+def tf_device(device_name):
+    """`tf.device` / the FAQ's `tf.device_scope`: `device` with TensorFlow's soft placement,
+    so the FAQ's `'/gpu:0'` / `'/gpu:1'` example runs on a machine without GPUs."""
+    return device(device_name, soft=True)
 
 
 def list_physical_devices(device_type=None):
