@@ -36,7 +36,7 @@ def test_sequential_built_from_a_built_model_first_layer():
     models = {}
     for lib in (kj, keras):
         inp = lib.Input((5,))
-        base = lib.Model(inp, lib.layers.Dense(3)(inp), name="base")
+        base = lib.Model(inp, lib.layers.Dense(3, name="inner")(inp), name="base")
         model = lib.Sequential([base, lib.layers.Dense(2, name="head")], name="seq")
         models[lib] = model
         assert model.built and model.output_shape == (None, 2)
