@@ -13,7 +13,7 @@ NOT_PROVIDED = {
     "utils": {"Config", "FeatureSpace", "bounding_boxes"},
     "layers": {"ContrastLimitedAdaptiveHistogramEqualization", "FlaxLayer",
                "HashedCrossing", "JaxLayer", "MaxNumBoundingBoxes", "MelSpectrogram",
-               "RandomElasticTransform", "ReversibleEmbedding",
+               "RandomElasticTransform",
                "STFTSpectrogram", "TFSMLayer", "TorchModuleWrapper"},
     "optimizers": {"MultiOptimizer", "Muon", "OptimizerMap", "ScheduleFreeAdamW", "legacy"},
     "callbacks": set(),

@@ -3,6 +3,7 @@
 from keras_on_jax.layers.core import Dense as Dense
 from keras_on_jax.layers.core import EinsumDense as EinsumDense
 from keras_on_jax.layers.core import Embedding as Embedding
+from keras_on_jax.layers.core import ReversibleEmbedding as ReversibleEmbedding
 from keras_on_jax.layers.core import Identity as Identity
 from keras_on_jax.layers.core import Input as Input
 from keras_on_jax.layers.core import InputLayer as InputLayer
