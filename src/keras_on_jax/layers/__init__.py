@@ -7,6 +7,8 @@ from keras_on_jax.layers.core import ReversibleEmbedding as ReversibleEmbedding
 from keras_on_jax.layers.core import Identity as Identity
 from keras_on_jax.layers.core import Input as Input
 from keras_on_jax.layers.core import InputLayer as InputLayer
+from keras_on_jax.layers.core.jax_layer import FlaxLayer as FlaxLayer
+from keras_on_jax.layers.core.jax_layer import JaxLayer as JaxLayer
 from keras_on_jax.layers.core import Lambda as Lambda
 from keras_on_jax.layers.core import Masking as Masking
 from keras_on_jax.layers.core import Wrapper as Wrapper
