@@ -155,6 +155,10 @@ from keras_on_jax.layers.preprocessing import RandomColorDegeneration as RandomC
 from keras_on_jax.layers.preprocessing import RandomColorJitter as RandomColorJitter
 from keras_on_jax.layers.preprocessing import RandomErasing as RandomErasing
 from keras_on_jax.layers.preprocessing import RandomGaussianBlur as RandomGaussianBlur
+from keras_on_jax.layers.preprocessing import RandomElasticTransform as RandomElasticTransform
+from keras_on_jax.layers.preprocessing import (
+    ContrastLimitedAdaptiveHistogramEqualization as ContrastLimitedAdaptiveHistogramEqualization,
+)
 from keras_on_jax.layers.preprocessing import RandomGrayscale as RandomGrayscale
 from keras_on_jax.layers.preprocessing import RandomHue as RandomHue
 from keras_on_jax.layers.preprocessing import RandomInvert as RandomInvert

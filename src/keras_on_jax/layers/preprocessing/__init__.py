@@ -51,6 +51,10 @@ from keras_on_jax.layers.preprocessing.image_augmentation import (
     RandomShear,
     Solarization,
 )
+from keras_on_jax.layers.preprocessing.image_augmentation_extra import (
+    ContrastLimitedAdaptiveHistogramEqualization,
+    RandomElasticTransform,
+)
 from keras_on_jax.layers.preprocessing.index_lookup import IntegerLookup, StringLookup
 from keras_on_jax.layers.preprocessing.normalization import Normalization
 from keras_on_jax.layers.preprocessing.rescaling import Rescaling
@@ -85,4 +89,7 @@ __all__ = [
     "RandomSharpness",
     "RandomShear",
     "Solarization",
+    # image_augmentation_extra
+    "ContrastLimitedAdaptiveHistogramEqualization",
+    "RandomElasticTransform",
 ]

@@ -4,7 +4,8 @@ Color: `AutoContrast`, `Equalization`, `Solarization`, `RandomInvert`, `RandomGr
 `RandomPosterization`, `RandomColorDegeneration`, `RandomSaturation`, `RandomHue`,
 `RandomSharpness`, `RandomColorJitter`, `RandomGaussianBlur`. Geometry and mixing:
 `RandomShear`, `RandomPerspective`, `RandomErasing`, `MixUp`, `CutMix`. Composition: `RandAugment`, `AugMix`,
-`Pipeline`.
+`Pipeline`. (`RandomElasticTransform` and `ContrastLimitedAdaptiveHistogramEqualization`: in
+image_augmentation_extra.py.)
 
 They follow Keras's structure: `get_random_transformation(data, training, seed)` draws the
 parameters (a dict with Keras's keys, so Keras's own draws can be replayed here) and
