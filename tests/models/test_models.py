@@ -194,3 +194,21 @@ def test_faq_gan_compile_freezes_trainable_set():
     assert any(not np.array_equal(a, b) for a, b in zip(g_before, generator.get_weights()))
     discriminator.fit(rng.standard_normal((16, 4)), np.ones((16, 1)), verbose=0)
     assert any(not np.array_equal(a, b) for a, b in zip(d_before, discriminator.get_weights()))
+
+
+def test_layer_made_frozen_has_frozen_weights_until_unfrozen():
+    """`Dense(2, trainable=False)`: its weights are not trained (Keras's `_track_variable`),
+    and `trainable = True` later makes them trainable again."""
+    keras = pytest.importorskip("keras")
+    for lib in (kj, keras):
+        dense = lib.layers.Dense(2, trainable=False)
+        model = lib.Sequential([lib.Input((3,)), dense, lib.layers.Dense(1)])
+        assert [w.trainable for w in dense.weights] == [False, False]
+        assert len(model.trainable_weights) == 2 and len(model.non_trainable_weights) == 2
+    model = kj.Sequential([kj.Input((3,)), kj.layers.Dense(2, trainable=False), kj.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    frozen = model.layers[0].kernel.numpy().copy()
+    model.fit(np.ones((8, 3), "float32"), np.ones((8, 1), "float32"), epochs=1, verbose=0)
+    np.testing.assert_array_equal(model.layers[0].kernel.numpy(), frozen)
+    model.layers[0].trainable = True
+    assert len(model.trainable_weights) == 4

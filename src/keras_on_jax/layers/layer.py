@@ -409,6 +409,10 @@ class Layer(nnx.Module, pytree=False):
             self._trainable_variables.append(variable)
         else:
             self._non_trainable_variables.append(variable)
+        if not self.trainable:
+            # As Keras: a weight made by a frozen layer (`Dense(2, trainable=False)`) is
+            # frozen too; it stays among the trainable ones, for `trainable = True` later.
+            variable.trainable = False
         if regularizer is not None:
             self.__dict__.setdefault("_weight_regularizers", []).append((variable, regularizer))
         if constraint is not None:
