@@ -11,7 +11,7 @@ NOT_PROVIDED = {
     "": {"Function", "Operation", "Quantizer", "RematScope", "remat", "distillation", "export",
          "legacy", "quantizers", "src", "visualization", "wrappers"},
     "utils": {"Config", "FeatureSpace", "bounding_boxes"},
-    "layers": {"HashedCrossing", "MaxNumBoundingBoxes", "MelSpectrogram", "STFTSpectrogram",
+    "layers": {"MaxNumBoundingBoxes", "MelSpectrogram", "STFTSpectrogram",
                "TFSMLayer", "TorchModuleWrapper"},
     "optimizers": {"MultiOptimizer", "Muon", "OptimizerMap", "ScheduleFreeAdamW", "legacy"},
     "callbacks": set(),

@@ -129,6 +129,7 @@ from keras_on_jax.layers.preprocessing import AdaptiveMaxPooling3D as AdaptiveMa
 from keras_on_jax.layers.preprocessing import CategoryEncoding as CategoryEncoding
 from keras_on_jax.layers.preprocessing import CenterCrop as CenterCrop
 from keras_on_jax.layers.preprocessing import Discretization as Discretization
+from keras_on_jax.layers.preprocessing import HashedCrossing as HashedCrossing
 from keras_on_jax.layers.preprocessing import Hashing as Hashing
 from keras_on_jax.layers.preprocessing import IntegerLookup as IntegerLookup
 from keras_on_jax.layers.preprocessing import Normalization as Normalization

@@ -3,8 +3,8 @@
 Numeric layers (Rescaling, Resizing, the image augmentation layers, Normalization,
 Discretization's bucketing, CategoryEncoding, RMSNormalization, adaptive pooling) are pure
 jax.numpy and run inside the compiled step. String/vocabulary layers (StringLookup,
-IntegerLookup, TextVectorization, Hashing) run on the host (NumPy) outside the compiled
-step: apply them to the data before the model.
+IntegerLookup, TextVectorization, Hashing, HashedCrossing) run on the host (NumPy) outside the
+compiled step: apply them to the data before the model.
 """
 
 from keras_on_jax.layers.preprocessing.adaptive_pooling import (
@@ -17,6 +17,7 @@ from keras_on_jax.layers.preprocessing.adaptive_pooling import (
 )
 from keras_on_jax.layers.preprocessing.category_encoding import CategoryEncoding
 from keras_on_jax.layers.preprocessing.discretization import Discretization
+from keras_on_jax.layers.preprocessing.hashed_crossing import HashedCrossing
 from keras_on_jax.layers.preprocessing.hashing import Hashing
 from keras_on_jax.layers.preprocessing.image import (
     CenterCrop,
@@ -64,10 +65,10 @@ from keras_on_jax.layers.preprocessing.text_vectorization import TextVectorizati
 __all__ = [
     "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D", "AdaptiveAveragePooling3D",
     "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D", "AdaptiveMaxPooling3D",
-    "CategoryEncoding", "CenterCrop", "Discretization", "Hashing", "IntegerLookup",
-    "Normalization", "RMSNormalization", "RandomBrightness", "RandomContrast", "RandomCrop",
-    "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom", "Rescaling",
-    "Resizing", "StringLookup", "TextVectorization",
+    "CategoryEncoding", "CenterCrop", "Discretization", "HashedCrossing", "Hashing",
+    "IntegerLookup", "Normalization", "RMSNormalization", "RandomBrightness",
+    "RandomContrast", "RandomCrop", "RandomFlip", "RandomRotation", "RandomTranslation",
+    "RandomZoom", "Rescaling", "Resizing", "StringLookup", "TextVectorization",
     # image_augmentation
     "AugMix",
     "AutoContrast",
