@@ -132,7 +132,9 @@ from keras_on_jax.layers.preprocessing import Discretization as Discretization
 from keras_on_jax.layers.preprocessing import HashedCrossing as HashedCrossing
 from keras_on_jax.layers.preprocessing import Hashing as Hashing
 from keras_on_jax.layers.preprocessing import IntegerLookup as IntegerLookup
+from keras_on_jax.layers.preprocessing import MelSpectrogram as MelSpectrogram
 from keras_on_jax.layers.preprocessing import Normalization as Normalization
+from keras_on_jax.layers.preprocessing import STFTSpectrogram as STFTSpectrogram
 from keras_on_jax.layers.preprocessing import RMSNormalization as RMSNormalization
 from keras_on_jax.layers.preprocessing import RandomBrightness as RandomBrightness
 from keras_on_jax.layers.preprocessing import RandomContrast as RandomContrast

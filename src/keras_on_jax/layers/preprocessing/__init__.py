@@ -15,6 +15,7 @@ from keras_on_jax.layers.preprocessing.adaptive_pooling import (
     AdaptiveMaxPooling2D,
     AdaptiveMaxPooling3D,
 )
+from keras_on_jax.layers.preprocessing.audio import MelSpectrogram, STFTSpectrogram
 from keras_on_jax.layers.preprocessing.category_encoding import CategoryEncoding
 from keras_on_jax.layers.preprocessing.discretization import Discretization
 from keras_on_jax.layers.preprocessing.hashed_crossing import HashedCrossing
@@ -69,6 +70,9 @@ __all__ = [
     "IntegerLookup", "Normalization", "RMSNormalization", "RandomBrightness",
     "RandomContrast", "RandomCrop", "RandomFlip", "RandomRotation", "RandomTranslation",
     "RandomZoom", "Rescaling", "Resizing", "StringLookup", "TextVectorization",
+    # audio
+    "MelSpectrogram",
+    "STFTSpectrogram",
     # image_augmentation
     "AugMix",
     "AutoContrast",
