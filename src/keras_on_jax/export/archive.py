@@ -101,8 +101,8 @@ class ExportArchive:
             )
         if not resource.built:
             raise ValueError(
-                f"The layer provided ('{resource.name}') has not yet been built. It must be "
-                "built before export."
+                f"The layer '{resource.name}' has not yet been built. It must be built before "
+                "export: call it once on data (or build it)."
             )
         known = {id(v) for v in self.variables}
         for source, target in ((resource.trainable_variables, self._trainable),

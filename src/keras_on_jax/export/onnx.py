@@ -70,12 +70,11 @@ def write(endpoint, filepath, what, layers=(), opset_version=None):
         with scopes.StatelessScope():
             return endpoint.fn(*args)
 
-    kwargs = {"input_names": signatures.input_names(signature), "return_mode": "file",
-              "output_path": str(filepath)}
+    kwargs = {"input_names": signatures.input_names(signature), "return_mode": "proto"}
     if opset_version is not None:
         kwargs["opset"] = int(opset_version)
     try:
-        jax2onnx.to_onnx(traced, inputs=inputs, **kwargs)
+        model = jax2onnx.to_onnx(traced, inputs=inputs, **kwargs)
     except NotImplementedError as e:
         match = _MISSING_PRIMITIVE.search(str(e))
         if match is None:
@@ -92,10 +91,20 @@ def write(endpoint, filepath, what, layers=(), opset_version=None):
             f"for the JAX primitive '{primitive}', {where}. Write that computation with "
             "other operations, or export with format='jax' (any JAX program)."
         ) from e
+    import onnx
+
+    from keras_on_jax.export import onnx_graph
+
+    onnx.save_model(onnx_graph.fix_for_onnxruntime(model), str(filepath))
 
 
 def _version(module):
-    return getattr(module, "__version__", "")
+    from importlib import metadata
+
+    try:
+        return metadata.version(module.__name__)
+    except metadata.PackageNotFoundError:
+        return getattr(module, "__version__", "(unknown version)")
 
 
 def _all_layers(roots):

@@ -39,7 +39,7 @@ def model_input_signature(model):
     if not model.built:
         raise ValueError(
             f"The model '{model.name}' has not yet been built. It must be built before "
-            "export: call it on data, or build it, or pass `input_signature`."
+            "export: call it once on data (or build it)."
         )
     if isinstance(model, Functional):
         return [jax.tree.map(make_input_spec, model._inputs_struct)]
