@@ -19,9 +19,21 @@ _MAX_POOLED_AXES = 3  # what onnxruntime's MaxPool kernels accept
 def fix_for_onnxruntime(model):
     """Rewrite `model` (an `onnx.ModelProto`) in place; returns it."""
     opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 0)
-    for graph in _graphs(model.graph):
+    for graph in list(_graphs(model.graph)):
         _rewrite_wide_max_pools(graph, opset)
+    _drop_unused_initializers(model.graph)
     return model
+
+
+def _drop_unused_initializers(graph):
+    """Remove the constants no node reads any more (the rewritten Unsqueezes' axes)."""
+    used = {name for g in _graphs(graph) for node in g.node for name in node.input}
+    for g in _graphs(graph):
+        used.update(v.name for v in (*g.input, *g.output))
+    for g in _graphs(graph):
+        unused = [i for i, init in enumerate(g.initializer) if init.name not in used]
+        for i in reversed(unused):
+            del g.initializer[i]
 
 
 def _graphs(graph):
