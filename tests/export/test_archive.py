@@ -117,6 +117,8 @@ def test_errors(tmp_path, rng):
     archive.add_endpoint("serve", model.call, spec)
     with pytest.raises(ValueError, match="Endpoint name 'serve' is already taken"):
         archive.add_endpoint("serve", model.call, spec)
+    with pytest.raises(ValueError, match=r"for endpoint 'other': \['opset'\]"):
+        archive.add_endpoint("other", model.call, spec, opset=17)
     with pytest.raises(ValueError, match="valid Python identifier"):
         archive.add_endpoint("not valid", model.call, spec)
     with pytest.raises(ValueError, match="The `shape` and `dtype` must be provided"):

@@ -147,6 +147,19 @@ def test_recurrent_layers(tmp_path, rng):
     np.testing.assert_allclose(run_onnx(path, [x])[0], model.predict(x, verbose=0), atol=ATOL)
 
 
+def test_text_model_with_mask_and_bidirectional_lstm(tmp_path, rng):
+    tokens = keras.Input((6,), dtype="int32", name="tokens")
+    h = keras.layers.Embedding(20, 8, mask_zero=True)(tokens)
+    h = keras.layers.Bidirectional(keras.layers.LSTM(4))(h)  # a backward pass too
+    model = keras.Model(tokens, keras.layers.Dense(2)(h))
+    path = tmp_path / "text.onnx"
+    model.export(path, format="onnx", verbose=False)
+    x = rng.integers(1, 20, (3, 6)).astype("int32")
+    x[0, 3:] = 0  # padding, masked
+    np.testing.assert_allclose(run_onnx(path, {"tokens": x})[0], model.predict(x, verbose=0),
+                               atol=ATOL)
+
+
 def test_multi_head_attention(tmp_path, rng):
     query = keras.Input((5, 8), name="query")
     value = keras.Input((7, 8), name="value")

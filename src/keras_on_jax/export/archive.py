@@ -147,6 +147,12 @@ class ExportArchive:
                 "    ],\n"
                 ")"
             )
+        unknown = sorted(set(kwargs) - {"is_static", "jax2tf_kwargs"})
+        if unknown:
+            raise ValueError(
+                f"Unrecognized argument(s) for endpoint '{name}': {unknown}. Accepted: "
+                "'is_static', 'jax2tf_kwargs' (format='tf_saved_model')."
+            )
         endpoint = Endpoint(name, fn, signatures.standardize_signature(input_signature),
                             dict(kwargs))
         self._endpoints[name] = endpoint

@@ -78,7 +78,10 @@ def write(endpoint, filepath, what, layers=(), opset_version=None):
     except NotImplementedError as e:
         match = _MISSING_PRIMITIVE.search(str(e))
         if match is None:
-            raise
+            raise NotImplementedError(
+                f"Cannot export {what} to ONNX: jax2onnx {_version(jax2onnx)} cannot "
+                f"convert it: {e} Export with format='jax' (any JAX program) instead."
+            ) from e
         primitive = match.group(1)
         users = _layers_using(primitive, traced, signature, all_layers)
         if users:

@@ -63,13 +63,13 @@ def write(archive, filepath, options=None, verbose=True):
         signature = endpoint.signature
         dims = iter(signatures.dim_names(signature))
         arg_polys = jax.tree.map(lambda _: _poly(next(dims)), signature,
-                                 is_leaf=signatures._is_spec)
+                                 is_leaf=signatures.is_spec)
         jax2tf_kwargs.setdefault("polymorphic_shapes", [var_polys, *arg_polys])
         converted = jax2tf.convert(endpoint.function(variables), **jax2tf_kwargs)
         names = iter(signatures.input_names(signature))
         tf_signature = jax.tree.map(
             lambda spec: tf.TensorSpec(spec.shape, tf.as_dtype(spec.dtype), name=next(names)),
-            signature, is_leaf=signatures._is_spec)
+            signature, is_leaf=signatures.is_spec)
 
         def serve(*args, converted=converted):
             return converted(list(tf_vars), *args)

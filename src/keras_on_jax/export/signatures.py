@@ -17,7 +17,7 @@ from keras_on_jax.backend.keras_tensor import KerasTensor
 from keras_on_jax.layers.input_spec import InputSpec
 
 
-def _is_spec(x):
+def is_spec(x):
     return isinstance(x, InputSpec)
 
 
@@ -109,12 +109,12 @@ def _is_leaf_input(x):
 
 
 def flat_specs(signature):
-    return jax.tree.leaves(signature, is_leaf=_is_spec)
+    return jax.tree.leaves(signature, is_leaf=is_spec)
 
 
 def pack_args(signature, flat_values):
     """The positional arguments (nested like `signature`) for flat input values."""
-    treedef = jax.tree.structure(signature, is_leaf=_is_spec)
+    treedef = jax.tree.structure(signature, is_leaf=is_spec)
     return jax.tree.unflatten(treedef, list(flat_values))
 
 
