@@ -199,6 +199,19 @@ def test_pooling_runs_in_onnxruntime(tmp_path, rng, layer, shape):
     np.testing.assert_allclose(run_onnx(path, [x])[0], model.predict(x, verbose=0), atol=ATOL)
 
 
+def test_symbolic_batch_failure_names_the_layer_and_the_fix(tmp_path, rng):
+    # jax.image.resize needs a concrete batch size under jax2onnx's symbolic tracing.
+    model = keras.Sequential([keras.Input((6, 6, 3)), keras.layers.Resizing(4, 4, name="resize")])
+    with pytest.raises(ValueError, match=r"variable batch size: tracing failed in layer "
+                                         r"'resize' \(Resizing\).*fixed batch size"):
+        model.export(tmp_path / "m.onnx", format="onnx", verbose=False)
+    path = tmp_path / "fixed.onnx"
+    model.export(path, format="onnx", verbose=False,
+                 input_signature=[keras.InputSpec(shape=(2, 6, 6, 3), dtype="float32")])
+    x = rng.standard_normal((2, 6, 6, 3)).astype("float32")
+    np.testing.assert_allclose(run_onnx(path, [x])[0], model.predict(x, verbose=0), atol=ATOL)
+
+
 def test_opset_version(tmp_path):
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
     path = tmp_path / "m.onnx"

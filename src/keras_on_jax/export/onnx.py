@@ -75,25 +75,11 @@ def write(endpoint, filepath, what, layers=(), opset_version=None):
         kwargs["opset"] = int(opset_version)
     try:
         model = jax2onnx.to_onnx(traced, inputs=inputs, **kwargs)
-    except NotImplementedError as e:
-        match = _MISSING_PRIMITIVE.search(str(e))
-        if match is None:
-            raise NotImplementedError(
-                f"Cannot export {what} to ONNX: jax2onnx {_version(jax2onnx)} cannot "
-                f"convert it: {e} Export with format='jax' (any JAX program) instead."
-            ) from e
-        primitive = match.group(1)
-        users = _layers_using(primitive, traced, signature, all_layers)
-        if users:
-            where = "used by " + ", ".join(
-                f"layer '{path}' ({type(layer).__name__})" for path, layer in users)
-        else:
-            where = f"used outside any layer of {what}"
-        raise NotImplementedError(
-            f"Cannot export {what} to ONNX: jax2onnx {_version(jax2onnx)} has no conversion "
-            f"for the JAX primitive '{primitive}', {where}. Write that computation with "
-            "other operations, or export with format='jax' (any JAX program)."
-        ) from e
+    except Exception as e:
+        explained = _explain(e, what, traced, signature, all_layers)
+        if explained is None:
+            raise
+        raise explained from e
     import onnx
 
     from keras_on_jax.export import onnx_graph
@@ -101,13 +87,62 @@ def write(endpoint, filepath, what, layers=(), opset_version=None):
     onnx.save_model(onnx_graph.fix_for_onnxruntime(model), str(filepath))
 
 
-def _version(module):
+def _explain(error, what, traced, signature, layers):
+    """An error saying what could not be exported and where, or None to let `error` be."""
+    version = _version("jax2onnx")
+    if type(error).__name__ == "InconclusiveDimensionOperation":
+        # jax2onnx traces with a symbolic batch size; some computations need it concrete.
+        layer = _failing_layer(error)
+        where = f" in layer '{layer.name}' ({type(layer).__name__})" if layer else ""
+        return ValueError(
+            f"Cannot export {what} to ONNX with a variable batch size: tracing failed{where}. "
+            "Give `input_signature` a fixed batch size (for example "
+            "`keras.InputSpec(shape=(1, ...), dtype=...)`) or export with format='jax'. "
+            f"JAX reported: {error}"
+        )
+    if not isinstance(error, NotImplementedError):
+        return None
+    match = _MISSING_PRIMITIVE.search(str(error))
+    if match is None:
+        return NotImplementedError(
+            f"Cannot export {what} to ONNX: jax2onnx {version} cannot convert it: {error} "
+            "Export with format='jax' (any JAX program) instead."
+        )
+    primitive = match.group(1)
+    users = _layers_using(primitive, traced, signature, layers)
+    if users:
+        where = "used by " + ", ".join(
+            f"layer '{path}' ({type(layer).__name__})" for path, layer in users)
+    else:
+        where = f"used outside any layer of {what}"
+    return NotImplementedError(
+        f"Cannot export {what} to ONNX: jax2onnx {version} has no conversion for the JAX "
+        f"primitive '{primitive}', {where}. Write that computation with other operations, "
+        "or export with format='jax' (any JAX program)."
+    )
+
+
+def _failing_layer(error):
+    """The innermost layer whose `call` is on the traceback of `error`, or None."""
+    from keras_on_jax.layers.layer import Layer
+
+    found, tb = None, error.__traceback__
+    while tb is not None:
+        frame = tb.tb_frame
+        owner = frame.f_locals.get("self")
+        if frame.f_code.co_name == "call" and isinstance(owner, Layer):
+            found = owner
+        tb = tb.tb_next
+    return found
+
+
+def _version(distribution):
     from importlib import metadata
 
     try:
-        return metadata.version(module.__name__)
+        return metadata.version(distribution)
     except metadata.PackageNotFoundError:
-        return getattr(module, "__version__", "(unknown version)")
+        return "(unknown version)"
 
 
 def _all_layers(roots):
