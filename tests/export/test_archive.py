@@ -26,6 +26,9 @@ def _model(rng):
 
 def test_public_name():
     assert keras.export.ExportArchive is ExportArchive
+    ExportArchive(format="saved_model")  # Keras 3's constructor argument
+    with pytest.raises(ValueError, match="Unsupported format: neptune_model"):
+        ExportArchive(format="neptune_model")
 
 
 def test_two_endpoints_and_a_variable_collection(tmp_path, rng):

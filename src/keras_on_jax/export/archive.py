@@ -67,7 +67,11 @@ class ExportArchive:
     is reloaded by `keras_on_jax.export.load(path)`.
     """
 
-    def __init__(self):
+    def __init__(self, format="saved_model"):
+        # Keras 3 picks the archive class by `format` here; the file format is chosen at
+        # `write_out(format=...)` in this package, so only Keras's default is accepted.
+        if format != "saved_model":
+            raise ValueError(f"Unsupported format: {format}")
         self._endpoints = {}
         self._trainable = []
         self._non_trainable = []
@@ -181,7 +185,8 @@ class ExportArchive:
         if not all(isinstance(v, Variable) for v in variables):
             raise ValueError(
                 "Expected all elements in `variables` to be `keras.Variable` instances. "
-                f"Found instead the following types: {sorted({type(v).__name__ for v in variables})}"
+                "Found instead the following types: "
+                f"{sorted({type(v).__name__ for v in variables})}"
             )
         if not isinstance(name, str) or not name.isidentifier():
             raise ValueError(
@@ -206,7 +211,9 @@ class ExportArchive:
         if not self._endpoints:
             raise ValueError("No endpoints have been set yet. Call add_endpoint().")
         if format not in FORMATS:
-            raise ValueError(f"Unrecognized format={format}. Supported formats are: {list(FORMATS)}.")
+            raise ValueError(
+                f"Unrecognized format={format}. Supported formats are: {list(FORMATS)}."
+            )
         if options is not None and format != "tf_saved_model":
             raise ValueError(
                 f"`options` (tf.saved_model.SaveOptions) apply to format='tf_saved_model' "
