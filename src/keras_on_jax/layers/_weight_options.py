@@ -8,6 +8,11 @@ from keras_on_jax import constraints, initializers, regularizers
 _KINDS = (("initializer", initializers), ("regularizer", regularizers), ("constraint", constraints))
 
 
+def option_names(weights):
+    """The argument names: each weight's initializer, then regularizers, then constraints."""
+    return tuple(f"{weight}_{kind}" for kind, _ in _KINDS for weight in weights)
+
+
 def set_weight_options(layer, weights, arguments):
     """Resolve `arguments["<w>_initializer"]`, `["<w>_regularizer"]` and `["<w>_constraint"]`
     (a constructor's `locals()` will do) for each name `w` in `weights` into attributes of

@@ -6,10 +6,12 @@ import jax.numpy as jnp
 
 from keras_on_jax import activations, regularizers
 from keras_on_jax.backend.random import SeedGenerator
-from keras_on_jax.layers._weight_options import set_weight_options, weight_options_config
+from keras_on_jax.layers._weight_options import (option_names, set_weight_options,
+                                                 weight_options_config)
 
 # The weights of every built-in cell, whose initializer/regularizer/constraint it takes.
 CELL_WEIGHTS = ("kernel", "recurrent", "bias")
+CELL_OPTIONS = option_names(CELL_WEIGHTS)
 
 
 def check_units(units, cls_name):

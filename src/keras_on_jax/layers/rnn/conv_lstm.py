@@ -9,8 +9,8 @@ from keras_on_jax import activations
 from keras_on_jax.backend import config as backend_config
 from keras_on_jax.layers.input_spec import InputSpec
 from keras_on_jax.layers.layer import Layer
-from keras_on_jax.layers.rnn._cell_base import (add_cell_weights, common_config, init_common,
-                                                layer_config)
+from keras_on_jax.layers.rnn._cell_base import (CELL_OPTIONS, add_cell_weights, common_config,
+                                                init_common, layer_config)
 from keras_on_jax.layers.rnn.dropout_rnn_cell import DropoutRNNCell
 from keras_on_jax.layers.rnn.lstm import forget_bias_initializer, lstm_gates
 from keras_on_jax.layers.rnn.rnn import RNN, delegate_to_cell
@@ -196,11 +196,8 @@ class ConvLSTMCell(Layer, DropoutRNNCell):
 
 
 _CONV_PROPS = ("filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate",
-               "activation", "recurrent_activation", "use_bias", "kernel_initializer",
-               "recurrent_initializer", "bias_initializer", "unit_forget_bias",
-               "kernel_regularizer", "recurrent_regularizer", "bias_regularizer",
-               "kernel_constraint", "recurrent_constraint", "bias_constraint", "dropout",
-               "recurrent_dropout")
+               "activation", "recurrent_activation", "use_bias", "unit_forget_bias",
+               *CELL_OPTIONS, "dropout", "recurrent_dropout")
 
 
 class ConvLSTM(RNN):

@@ -7,8 +7,9 @@ import jax.numpy as jnp
 from keras_on_jax import activations
 from keras_on_jax.layers.input_spec import InputSpec
 from keras_on_jax.layers.layer import Layer
-from keras_on_jax.layers.rnn._cell_base import (add_cell_weights, check_units, check_use_cudnn,
-                                                common_config, init_common, layer_config)
+from keras_on_jax.layers.rnn._cell_base import (CELL_OPTIONS, add_cell_weights, check_units,
+                                                check_use_cudnn, common_config, init_common,
+                                                layer_config)
 from keras_on_jax.layers.rnn.dropout_rnn_cell import DropoutRNNCell
 from keras_on_jax.layers.rnn.rnn import RNN, delegate_to_cell, is_nested
 
@@ -139,11 +140,8 @@ class GRUCell(Layer, DropoutRNNCell):
         return {**super().get_config(), **self._arguments_config()}
 
 
-_GRU_PROPS = ("units", "activation", "recurrent_activation", "use_bias", "kernel_initializer",
-              "recurrent_initializer", "bias_initializer", "kernel_regularizer",
-              "recurrent_regularizer", "bias_regularizer", "kernel_constraint",
-              "recurrent_constraint", "bias_constraint", "dropout", "recurrent_dropout",
-              "reset_after", "implementation")
+_GRU_PROPS = ("units", "activation", "recurrent_activation", "use_bias", *CELL_OPTIONS,
+              "dropout", "recurrent_dropout", "reset_after", "implementation")
 
 
 class GRU(RNN):

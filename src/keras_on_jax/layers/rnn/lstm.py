@@ -7,9 +7,9 @@ import jax.numpy as jnp
 from keras_on_jax import activations, initializers
 from keras_on_jax.layers.input_spec import InputSpec
 from keras_on_jax.layers.layer import Layer
-from keras_on_jax.layers.rnn._cell_base import (add_cell_weights, check_units, check_use_cudnn,
-                                                common_config, gate_matmul, init_common,
-                                                layer_config)
+from keras_on_jax.layers.rnn._cell_base import (CELL_OPTIONS, add_cell_weights, check_units,
+                                                check_use_cudnn, common_config, gate_matmul,
+                                                init_common, layer_config)
 from keras_on_jax.layers.rnn.dropout_rnn_cell import DropoutRNNCell
 from keras_on_jax.layers.rnn.rnn import RNN, delegate_to_cell
 
@@ -115,10 +115,7 @@ class LSTMCell(Layer, DropoutRNNCell):
 
 
 _LSTM_PROPS = ("units", "activation", "recurrent_activation", "use_bias", "unit_forget_bias",
-               "kernel_initializer", "recurrent_initializer", "bias_initializer",
-               "kernel_regularizer", "recurrent_regularizer", "bias_regularizer",
-               "kernel_constraint", "recurrent_constraint", "bias_constraint", "dropout",
-               "recurrent_dropout", "implementation")
+               *CELL_OPTIONS, "dropout", "recurrent_dropout", "implementation")
 
 
 class LSTM(RNN):
