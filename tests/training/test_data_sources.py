@@ -241,7 +241,7 @@ def test_import_does_not_pull_tensorflow_or_torch():
         m.compile(optimizer="sgd", loss="mse")
         m.fit((np.ones((4, 2), "float32"), np.ones((4, 1), "float32")) for _ in range(2))
         m.fit(np.ones((4, 2), "float32"), np.ones((4, 1), "float32"), verbose=0)
-        bad = sorted(n for n in sys.modules if n.split(".")[0] in ("tensorflow", "torch", "keras"))
+        bad = sorted(n for n in sys.modules if n.split(".")[0] in ("tensorflow", "torch", "keras", "grain"))
         print("LOADED", bad)
         assert not bad, bad
     """)

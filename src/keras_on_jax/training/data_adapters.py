@@ -14,6 +14,8 @@ import warnings
 import jax
 import numpy as np
 
+from keras_on_jax.backend import config as backend_config
+
 
 def _is_array(x):
     return isinstance(x, (np.ndarray, jax.Array)) or (
@@ -371,6 +373,15 @@ def get_data_adapter(x, y=None, sample_weight=None, batch_size=None, steps=None,
                                 steps=steps)
     from keras_on_jax.training import py_dataset_adapter
 
+    if is_grain_dataset(x):
+        _reject_targets_in_dataset(y, sample_weight, "grain.Dataset and grain.DataLoader")
+        if class_weight is not None:
+            raise ValueError(
+                "Argument `class_weight` is not supported for grain.Dataset and "
+                "grain.DataLoader inputs. You can modify your `__getitem__ ` method to return "
+                f"input tensor, label and class_weight. Received: class_weight={class_weight}"
+            )
+        return py_dataset_adapter.maybe_prefetch(GrainDataAdapter(x, steps=steps))
     if py_dataset_adapter.is_py_dataset(x) and y is None and sample_weight is None:
         return py_dataset_adapter.maybe_prefetch(py_dataset_adapter.PyDatasetAdapter(
             x, shuffle=shuffle, steps=steps, class_weight=class_weight))
@@ -392,6 +403,33 @@ def get_data_adapter(x, y=None, sample_weight=None, batch_size=None, steps=None,
     return py_dataset_adapter.maybe_prefetch(IterableDataAdapter(x, steps=steps, shuffle=shuffle))
 
 
+def is_grain_dataset(x):
+    """A `grain.MapDataset`, `grain.IterDataset` or `grain.DataLoader` (or a subclass),
+    recognised by class name and module, as Keras 3 does, without importing Grain."""
+    return any(cls.__name__ in ("MapDataset", "IterDataset", "DataLoader")
+               and cls.__module__.split(".")[0] == "grain" for cls in type(x).__mro__)
+
+
+class GrainDataAdapter(IterableDataAdapter):
+    """Batches from a Grain dataset or loader: each epoch iterates it afresh (with `steps`,
+    one iterator runs on across epochs). Its length is unknown until iterated, as in Keras 3
+    (a `MapDataset`'s `len` counts the elements a `filter` drops)."""
+
+    @property
+    def num_batches(self):
+        return self.steps
+
+
+def _reject_targets_in_dataset(y, sample_weight, input_type):
+    for arg, value, what in (("y", y, "the targets"),
+                             ("sample_weights", sample_weight, "the sample weights")):
+        if value is not None:
+            raise ValueError(
+                f"When providing `x` as a {input_type}, `{arg}` should not be passed. "
+                f"Instead, {what} should be included as part of the {input_type}."
+            )
+
+
 def _looks_like_arrays(x):
     try:
         arr = np.asarray(x)
@@ -400,17 +438,20 @@ def _looks_like_arrays(x):
         return False
 
 
+def class_weight_to_sample_weights(y, class_weight):
+    """Per-sample weights `class_weight.get(class, 1.0)` for labels `y` (class indices,
+    `(n, 1)` columns or one-hot rows), as Keras 3's function of that name."""
+    y = np.asarray(y)
+    if y.ndim > 1:
+        y = np.argmax(y, axis=-1) if y.shape[-1] != 1 else np.squeeze(y, axis=-1)
+    classes = np.round(y).astype("int64")
+    return np.asarray([class_weight.get(int(c), 1.0) for c in classes], dtype=backend_config.floatx())
+
+
 def apply_class_weight(y, class_weight, sample_weight):
     if isinstance(y, (list, tuple, dict)) and len(_flat(y)) > 1:
         raise ValueError("`class_weight` is only supported for models with a single output.")
-    y = np.asarray(_flat(y)[0])
-    if y.ndim == 2 and y.shape[1] > 1:
-        classes = np.argmax(y, axis=1)
-    elif y.ndim == 2 and y.shape[1] == 1:
-        classes = np.round(y[:, 0]).astype("int64")
-    else:
-        classes = np.round(y).astype("int64")
-    weights = np.asarray([class_weight.get(int(c), 1.0) for c in classes], dtype="float32")
+    weights = class_weight_to_sample_weights(_flat(y)[0], class_weight)
     if sample_weight is not None:
         weights = weights * np.asarray(sample_weight, dtype="float32")
     return weights
