@@ -57,6 +57,8 @@ _LAZY_ATTRS = {
 
 
 def __getattr__(name):
+    if name == "src":  # Keras 3's private names that libraries use (see _keras_src.py)
+        return _importlib.import_module("keras_on_jax.src")
     if name in _LAZY_MODULES:
         module = _importlib.import_module(f"keras_on_jax.{name}")
         globals()[name] = module

@@ -2,7 +2,7 @@
 
 `install()` adds a meta-path finder so that `import keras`, `import keras.layers`,
 `from keras.optimizers import schedules`, ... resolve to keras_on_jax (and Keras 3's private
-`keras.src.<x>` to `keras_on_jax.<x>`, for libraries that import it). Where TensorFlow
+`keras.src.<x>`, which libraries import, to `keras_on_jax.src.<x>`: see `_keras_src.py`). Where TensorFlow
 is not installed, `import tensorflow as tf` gives a small module exposing the FAQ's
 TensorFlow spellings mapped to this package (`tf.keras`, `tf.distribute`, `tf.device`,
 `tf.random.set_seed`, `tf.GradientTape`, `tf.config`, `tf.tpu`, and for the keras-io guides
@@ -24,15 +24,9 @@ _PREFIX = "keras_on_jax"
 
 class _KerasAliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def find_spec(self, fullname, path=None, target=None):
-        if fullname == "keras.src":
-            return importlib.machinery.ModuleSpec(fullname, self, origin="keras-src-shim",
-                                                  is_package=True)
         if fullname == "keras" or fullname.startswith("keras."):
-            # `keras.src.<x>` (Keras 3's private tree, imported by some libraries, e.g.
-            # keras-tuner's `from keras.src.ops import *`) maps to `keras_on_jax.<x>`.
-            tail = fullname[len("keras.src"):] if fullname.startswith("keras.src.") else \
-                fullname[len("keras"):]
-            real = _PREFIX + tail
+            # `keras.src.<x>` lands on `keras_on_jax.src.<x>` (see `_keras_src.py`).
+            real = _PREFIX + fullname[len("keras"):]
             if importlib.util.find_spec(real) is None:
                 return None
             return importlib.machinery.ModuleSpec(fullname, self, origin=real)
@@ -52,32 +46,10 @@ class _KerasAliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def create_module(self, spec):
         if spec.origin == "tensorflow-shim":
             return _make_tensorflow_shim()
-        if spec.origin == "keras-src-shim":
-            return _KerasSrc("keras.src")
         return importlib.import_module(spec.origin)
 
     def exec_module(self, module):
         pass
-
-
-class _KerasSrc(types.ModuleType):
-    """`keras.src`: a package whose attributes and submodules are keras_on_jax's."""
-
-    __path__ = []
-
-    def __getattr__(self, attr):
-        if attr.startswith("__"):
-            raise AttributeError(attr)
-        import keras_on_jax
-
-        try:
-            return getattr(keras_on_jax, attr)
-        except AttributeError:
-            raise AttributeError(
-                f"`keras.src.{attr}` is not provided by keras_on_jax (it maps `keras.src.<x>` "
-                "to `keras_on_jax.<x>`, and `keras_on_jax` has no attribute "
-                f"{attr!r})."
-            ) from None
 
 
 def _tensorflow_missing():

@@ -229,3 +229,15 @@ def test_fit_evaluate_predict_with_device_prefetch_equal_plain(monkeypatch, work
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
     # fit: 1 + 2 epochs; evaluate: 1 + 1; predict: 1 (as Keras 3)
     assert prefetched[3] == plain[3] == (4, 6)
+
+
+def test_pack_x_y_sample_weight_equals_keras():
+    import keras
+
+    x, y, w = np.ones((2, 1)), np.zeros((2,)), np.ones((2,))
+    for args in [(x,), ((x, x),), ([x, x],), ({"a": x},), (x, y), (x, y, w), ((x,), y)]:
+        ours = data_adapters.pack_x_y_sample_weight(*args)
+        theirs = keras.utils.pack_x_y_sample_weight(*args)
+        assert type(ours) is type(theirs) and len(ours) == len(theirs)
+        assert data_adapters.unpack_x_y_sample_weight(ours)[0] is \
+            keras.utils.unpack_x_y_sample_weight(theirs)[0]

@@ -8,6 +8,9 @@ metric and optimizer code over a pytree of state.
 
 from __future__ import annotations
 
+import inspect
+import os
+import sys
 import threading
 
 _LOCAL = threading.local()
@@ -185,3 +188,18 @@ class SpecTracingScope:
 
 def in_spec_tracing() -> bool:
     return bool(_stack("spec_tracing"))
+
+
+def in_grain_data_pipeline() -> bool:
+    """Whether the caller runs inside a Grain pipeline (a dataset's `map` or a
+    `DataLoader` worker), where preprocessing should produce NumPy on the host."""
+    if "grain" not in sys.modules:  # the common case, without walking the stack
+        return False
+    markers = (os.path.join("grain", "_src", "python", "dataset"),
+               os.path.join("grain", "_src", "python", "data_loader"))
+    frame = inspect.currentframe()
+    while frame is not None:
+        if any(marker in frame.f_code.co_filename for marker in markers):
+            return True
+        frame = frame.f_back
+    return False

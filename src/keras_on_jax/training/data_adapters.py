@@ -262,9 +262,11 @@ def unpack_x_y_sample_weight(data):
 
 
 def pack_x_y_sample_weight(x, y=None, sample_weight=None):
-    """`(x,)`, `(x, y)` or `(x, y, sample_weight)`, leaving out what is None."""
+    """`x`, `(x, y)` or `(x, y, sample_weight)`, leaving out what is None; as in Keras 3,
+    `x` alone is returned as is unless it is a tuple or list (then `(x,)`, which unpacks
+    to `x`)."""
     if y is None:
-        return (x,)
+        return (x,) if isinstance(x, (tuple, list)) else x
     if sample_weight is None:
         return (x, y)
     return (x, y, sample_weight)
