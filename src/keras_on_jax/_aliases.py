@@ -1,13 +1,14 @@
 """Import aliases for the drop-in runner: `keras` (and, without TensorFlow, `tensorflow`).
 
 `install()` adds a meta-path finder so that `import keras`, `import keras.layers`,
-`from keras.optimizers import schedules`, ... resolve to keras_on_jax (and Keras 3's private
-`keras.src.<x>`, which libraries import, to `keras_on_jax.src.<x>`: see `_keras_src.py`). Where TensorFlow
-is not installed, `import tensorflow as tf` gives a small module exposing the FAQ's
-TensorFlow spellings mapped to this package (`tf.keras`, `tf.distribute`, `tf.device`,
-`tf.random.set_seed`, `tf.GradientTape`, `tf.config`, `tf.tpu`, and for the keras-io guides
-a NumPy `tf.data.Dataset` and a few array ops); any other `tf.*` name
-raises an error that names it.
+`from keras.optimizers import schedules`, ... resolve to keras_on_jax (and Keras 3's
+private `keras.src.<x>`, which libraries import, to `keras_on_jax.src.<x>`: see
+`_keras_src.py`). Where TensorFlow is not installed, `import tensorflow as tf` in the
+script (not in an installed library, which must see TensorFlow absent) gives a small
+module exposing the FAQ's TensorFlow spellings mapped to this package (`tf.keras`,
+`tf.distribute`, `tf.device`, `tf.random.set_seed`, `tf.GradientTape`, `tf.config`,
+`tf.tpu`, and for the keras-io guides a NumPy `tf.data.Dataset` and a few array ops); any
+other `tf.*` name raises an error that names it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import importlib
 import importlib.abc
 import importlib.machinery
 import importlib.util
+import inspect
+import os
 import sys
 import types
 
@@ -30,7 +33,7 @@ class _KerasAliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
             if importlib.util.find_spec(real) is None:
                 return None
             return importlib.machinery.ModuleSpec(fullname, self, origin=real)
-        if fullname == "tensorflow" and _tensorflow_missing():
+        if fullname == "tensorflow" and _tensorflow_missing() and not _imported_by_library():
             return importlib.machinery.ModuleSpec(fullname, self, origin="tensorflow-shim")
         if fullname == "tensorflow.keras" or fullname.startswith("tensorflow.keras."):
             # `from tensorflow.keras import layers` under the shim: keras_on_jax's modules.
@@ -50,6 +53,32 @@ class _KerasAliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
     def exec_module(self, module):
         pass
+
+
+def _library_dirs():
+    import site
+    import sysconfig
+
+    dirs = {*site.getsitepackages(), site.getusersitepackages(),
+            *(sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib"))}
+    return tuple(os.path.join(os.path.realpath(d), "") for d in dirs if d)
+
+
+def _imported_by_library():
+    """Whether the `import tensorflow` being resolved is written in an installed package.
+
+    The shim serves the user's script (and the modules beside it). Libraries probe for
+    TensorFlow with `try: import tensorflow` and take their TensorFlow-free path on
+    ImportError (KerasHub then preprocesses strings with Grain), so they must not get it.
+    """
+    frame = inspect.currentframe()
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not (filename == __file__ or filename.startswith("<frozen importlib")
+                or filename.startswith(os.path.dirname(importlib.__file__))):
+            return os.path.realpath(filename).startswith(_library_dirs())
+        frame = frame.f_back
+    return False
 
 
 def _tensorflow_missing():

@@ -1,0 +1,100 @@
+"""KerasHub 0.32 unchanged under `python -m keras_on_jax`, without TensorFlow: tokenizers,
+preprocessors on raw strings, Grain string pipelines into `fit`, samplers and presets give
+what the same code gives on real Keras 3 + KerasHub (`KERAS_BACKEND=jax`)."""
+
+import importlib.util
+import json
+import math
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+for _module in ("keras_hub", "grain", "sentencepiece", "tokenizers"):
+    pytest.importorskip(_module)
+if importlib.util.find_spec("tensorflow") is not None:
+    pytest.skip("these tests are about KerasHub without TensorFlow", allow_module_level=True)
+
+SCRIPT = Path(__file__).with_name("keras_hub_script.py")
+PARTS = ["byte_pair_tokenizer", "word_piece_tokenizer", "sentence_piece_tokenizer",
+         "gpt2_preprocessor", "bert_preprocessor", "gemma_preprocessor", "llama_preprocessor",
+         "grain_pipeline_fit", "samplers"]
+
+
+def _env(runner):
+    env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
+    env["JAX_PLATFORMS"] = "cpu"
+    if not runner:
+        env["KERAS_BACKEND"] = "jax"
+    return env
+
+
+def _start(args, runner):
+    prefix = [sys.executable, "-m", "keras_on_jax"] if runner else [sys.executable]
+    return subprocess.Popen(prefix + [str(a) for a in args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=_env(runner))
+
+
+def _result(proc, who):
+    out, err = proc.communicate(timeout=400)
+    assert proc.returncode == 0, f"{who}:\n{err[-3000:]}"
+    line = next(line for line in out.splitlines() if line.startswith("RESULT "))
+    return json.loads(line[len("RESULT "):])
+
+
+def _assert_same(ours, ref, where):
+    if isinstance(ref, float) and isinstance(ours, float):
+        assert math.isclose(ours, ref, rel_tol=1e-4, abs_tol=1e-5), f"{where}: {ours} != {ref}"
+    elif isinstance(ref, dict):
+        assert isinstance(ours, dict) and sorted(ours) == sorted(ref), f"{where}: {ours} != {ref}"
+        for key in ref:
+            _assert_same(ours[key], ref[key], f"{where}.{key}")
+    elif isinstance(ref, list):
+        assert isinstance(ours, list) and len(ours) == len(ref), f"{where}: {ours} != {ref}"
+        for i, (a, b) in enumerate(zip(ours, ref)):
+            _assert_same(a, b, f"{where}[{i}]")
+    else:
+        assert ours == ref, f"{where}: {ours!r} != {ref!r}"
+
+
+def test_keras_hub_strings_tokenizers_preprocessors_samplers_equal_keras(tmp_path):
+    # Both runs at once (two processes; each mostly imports).
+    ours = _start([SCRIPT, tmp_path / "ours"], runner=True)
+    ref = _start([SCRIPT, tmp_path / "ref"], runner=False)
+    ours, ref = _result(ours, "keras_on_jax"), _result(ref, "Keras 3")
+    assert sorted(ref) == sorted(PARTS)
+    for part in PARTS:
+        assert not str(ref[part]).startswith("ERROR"), f"Keras 3 failed {part}: {ref[part]}"
+        assert not str(ours[part]).startswith("ERROR"), f"{part}: {ours[part]}"
+        _assert_same(ours[part], ref[part], part)
+    # The parts check things, not just agree: spot values.
+    assert ours["byte_pair_tokenizer"]["ragged"] == [[8, 4, 5, 9], [3]]
+    assert ours["grain_pipeline_fit"]["numpy_in_pipeline"] is True
+    loss = ours["grain_pipeline_fit"]["loss"]
+    assert loss[-1] < loss[0]
+    assert ours["samplers"]["top_k_3_in_top_3"] and ours["samplers"]["top_k_3_seeded"]
+    assert "preprocessor.json" in ours["gpt2_preprocessor"]["preset"]
+
+
+def test_libraries_see_tensorflow_absent_and_the_script_gets_the_faq_spelling(tmp_path):
+    script = tmp_path / "script.py"
+    script.write_text(textwrap.dedent("""
+        import keras_hub
+        from keras_hub.src.layers.preprocessing import multi_segment_packer
+        from keras_hub.src.metrics import bleu
+        from keras_hub.src.utils import tensor_utils
+
+        # KerasHub probes with `try: import tensorflow`: it takes its TensorFlow-free path.
+        assert tensor_utils.tf is None and bleu.tf is None and multi_segment_packer.tf is None
+        import keras
+        import tensorflow as tf  # the script itself: the FAQ's spelling, mapped here
+        assert tf.keras is keras
+        print("OK", keras.__name__)
+    """))
+    proc = _start([script], runner=True)
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err[-3000:]
+    assert "OK keras_on_jax" in out
