@@ -181,6 +181,12 @@ class Variable(nnx.Variable):
         return value
 
     @property
+    def _value(self):
+        """The stored array itself, as Keras 3's `Variable._value` (libraries read it: KerasHub
+        frees it with `._value.delete()` before loading new weights into the variable)."""
+        return self.get_raw_value()
+
+    @property
     def value(self):
         return self.get_value()
 

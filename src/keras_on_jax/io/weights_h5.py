@@ -2,14 +2,15 @@
 
 Weights are keyed by object path (spec 2.4.2): the walk starts at the model (root
 `/vars`), visits `layers` first for Sequential/Functional models, then the attributes
-holding sublayers (`_tracked_attrs`, plus `layers` / `optimizer` for models) sorted by
-name with private names last; containers name their items by snake-cased class name
+holding sublayers (`_tracked_attrs`, properties a subclass adds, plus `layers` /
+`optimizer` for models) sorted by name with private names last; containers name their items by snake-cased class name
 with a per-container counter. Each object writes its own variables as datasets
 `"0"`, `"1"`, ... under `<path>/vars`.
 """
 
 from __future__ import annotations
 
+import inspect
 import io
 import json
 import os
@@ -129,10 +130,12 @@ def _attr_candidates(obj):
     from keras_on_jax.models.functional import Functional
     from keras_on_jax.models.model import Model
     from keras_on_jax.models.sequential import Sequential
+    from keras_on_jax.layers.layer import Layer
 
     names = set()
     if _is_layer(obj):
         names.update(a for a in obj.__dict__.get("_tracked_attrs", ()))
+        names.update(_subclass_properties(obj, Model if isinstance(obj, Model) else Layer))
         if isinstance(obj, Model):
             names.add("layers")
             if getattr(obj, "optimizer", None) is not None:
@@ -148,6 +151,16 @@ def _attr_candidates(obj):
         skip.update({"operations", "_operations"})
     names = [n for n in names if not n.startswith("__") and n not in skip]
     return sorted(names, key=lambda n: (n.startswith("_"), n))
+
+
+def _subclass_properties(obj, base):
+    """Properties that `type(obj)` adds to `base`. Keras 3 walks `dir(obj)`, public names
+    first, so a sublayer also exposed by a property is saved under the property's name
+    (MultiHeadAttention's `_key_dense` as `key_dense`)."""
+    cls = type(obj)
+    skip = set(dir(base))
+    return [n for n in dir(cls) if n not in skip
+            and isinstance(inspect.getattr_static(cls, n, None), property)]
 
 
 def walk(model, visit_fn, objects_to_skip=()):

@@ -521,7 +521,8 @@ class Layer(nnx.Module, pytree=False):
             np.asarray(args[0]).dtype.kind not in "OSU"  # strings stay NumPy (host layers)
         ):
             args[0] = jnp.asarray(args[0])
-        first = args[0] if args else None
+        first_name = _first_arg_name(self._call_signature, args, kwargs)
+        first = args[0] if args else kwargs.get(first_name)
         if first is not None and self.input_spec is not None:
             assert_input_compatibility(self.input_spec, first, self.name)
         stack = _call_stack()
@@ -544,9 +545,13 @@ class Layer(nnx.Module, pytree=False):
                     assert_input_compatibility(self.input_spec, first, self.name)
             if outer:
                 self._clear_losses()
-            if self.autocast and dtypes.is_float_dtype(self.compute_dtype):
-                compute = self.compute_dtype
-                args[0] = _cast_floats(args[0], compute) if args else None
+            if (self.autocast and dtypes.is_float_dtype(self.compute_dtype)
+                    and getattr(self, "_convert_input_args", True)):
+                # As Keras 3: floating arrays among the arguments, positional or keyword,
+                # are cast to the compute dtype (a layer may opt out, as Keras's
+                # `_convert_input_args = False`; KerasHub's preprocessing layers do).
+                args = [_cast_floats(a, self.compute_dtype) for a in args]
+                kwargs.update((k, _cast_floats(v, self.compute_dtype)) for k, v in kwargs.items())
             with scopes.NameScope(self.name):
                 if self.dtype_policy.compute_dtype != self.dtype_policy.variable_dtype:
                     with scopes.AutocastScope(self.compute_dtype):
@@ -572,7 +577,8 @@ class Layer(nnx.Module, pytree=False):
         return outputs
 
     def _symbolic_call(self, args, kwargs):
-        first = args[0] if args else next(iter(kwargs.values()))
+        first = args[0] if args else kwargs.get(
+            _first_arg_name(self._call_signature, args, kwargs), next(iter(kwargs.values())))
         if self.input_spec is not None:
             assert_input_compatibility(self.input_spec, first, self.name)
         if not self.built:
@@ -759,6 +765,17 @@ def _is_tensor_arg(value):
         return bool(leaves) and all(x is None or isinstance(x, jax.Array) for x in leaves) and any(
             isinstance(x, jax.Array) for x in leaves)
     return False
+
+
+def _first_arg_name(signature, args, kwargs):
+    """The name of `call`'s first argument when the call passes it by keyword (Keras 3's
+    "first argument", whose mask propagates and which autocasts), else None."""
+    if args or not kwargs:
+        return None
+    for name, param in signature.parameters.items():
+        if param.kind in (param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD, param.KEYWORD_ONLY):
+            return name if name in kwargs else None
+    return None
 
 
 def _fill_named_masks(signature, args, kwargs):

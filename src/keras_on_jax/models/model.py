@@ -34,6 +34,15 @@ class Model(Trainer, Layer):
     def __init__(self, *args, **kwargs):
         if type(self) is Model and _is_functional_call(args, kwargs):  # pragma: no cover
             raise RuntimeError("unreachable: Functional handles this")
+        if _is_functional_call(args, kwargs):
+            # A subclass that builds its graph in `__init__` and ends with
+            # `super().__init__(inputs, outputs)` (KerasHub's models): it becomes the
+            # Functional form of its class, as in Keras 3.
+            from keras_on_jax.models.functional import Functional
+
+            self.__class__ = _functional_subclass(type(self))
+            Functional.__init__(self, *args, **kwargs)
+            return
         trainable = kwargs.pop("trainable", True)
         name = kwargs.pop("name", None)
         dtype = kwargs.pop("dtype", None)

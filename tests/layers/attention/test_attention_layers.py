@@ -214,3 +214,36 @@ def test_attention_dropout_training_randomness():
     b = layer(q, q, training=True)
     assert not np.allclose(a, b)
     np.testing.assert_allclose(layer(q, q), layer(q, q, training=False))
+
+
+def test_multi_head_attention_weights_files_move_both_ways(tmp_path):
+    """Keras 3 saves the projections under the public properties' names (`key_dense`, ...:
+    its walk visits `dir(layer)`, public names first); a subclass (KerasHub's
+    `CachedMultiHeadAttention`) inherits them."""
+    import h5py
+    import keras
+
+    x = _rand(2, 3, 4)
+    models = {}
+    for lib in (kj, keras):
+        inp = lib.Input((3, 4))
+        models[lib.__name__] = lib.Model(inp, lib.layers.MultiHeadAttention(2, 3)(inp, inp))
+    ours, theirs = models["keras_on_jax"], models["keras"]
+    paths = {}
+    for name, model in models.items():
+        model.save_weights(tmp_path / f"{name}.weights.h5")
+        with h5py.File(tmp_path / f"{name}.weights.h5") as f:
+            paths[name] = sorted(n for n in _h5_names(f) if n.endswith("/vars/0"))
+    assert paths["keras_on_jax"] == paths["keras"]
+    assert "layers/multi_head_attention/key_dense/vars/0" in paths["keras"]
+    ours_before, theirs_before = np.asarray(ours(x)), np.asarray(theirs(x))
+    ours.load_weights(tmp_path / "keras.weights.h5")
+    np.testing.assert_allclose(ours(x), theirs_before, rtol=1e-5, atol=1e-5)
+    theirs.load_weights(tmp_path / "keras_on_jax.weights.h5")
+    np.testing.assert_allclose(theirs(x), ours_before, rtol=1e-5, atol=1e-5)
+
+
+def _h5_names(f):
+    names = []
+    f.visit(names.append)
+    return names
