@@ -39,3 +39,37 @@ def test_sequential_without_input_still_checks_its_layers_and_rank():
         model(np.ones((2, 5), "float32"))
     with pytest.raises(ValueError, match=r"expected shape=\(None, 4\), found shape=\(2, 3, 4\)"):
         model(np.ones((2, 3, 4), "float32"))
+
+
+def _rnn_guide_model(lib):
+    # "Working with RNNs": grown with `add`, the first layer given `input_shape` (LSTMs
+    # there; SimpleRNNs make the same graph faster in the oracle)
+    model = lib.Sequential()
+    with warnings.catch_warnings():
+        # Keras 3 warns against `input_shape=` on a layer (the guide passes it anyway)
+        warnings.filterwarnings("ignore", message="Do not pass an `input_shape`",
+                                category=UserWarning)
+        model.add(lib.layers.Bidirectional(lib.layers.SimpleRNN(8, return_sequences=True),
+                                           input_shape=(5, 10)))
+    model.add(lib.layers.Bidirectional(lib.layers.SimpleRNN(4)))
+    model.add(lib.layers.Dense(10))
+    return model
+
+
+def test_sequential_grown_with_add_answers_layer_outputs_as_keras():
+    seen = []
+    for lib in (keras, kj):
+        model = _rnn_guide_model(lib)
+        seen.append(([tuple(l.output.shape) for l in model.layers],
+                     [tuple(l.input.shape) for l in model.layers],
+                     [len(l._inbound_nodes) for l in model.layers], model.count_params()))
+    assert seen[1] == seen[0]
+    assert seen[0][0] == [(None, 5, 16), (None, 8), (None, 10)]
+
+
+def test_layer_called_twice_answers_its_first_call_as_keras():
+    for lib in (keras, kj):
+        dense = lib.layers.Dense(2)
+        first = dense(lib.Input((3,)))
+        dense(lib.Input((5, 3)))
+        assert dense.output is first and tuple(dense.input.shape) == (None, 3)
