@@ -35,9 +35,35 @@ def _keras(path):
 
 
 def check_serialization_lib(lib):
-    assert lib.in_safe_mode() is True
-    with lib.SafeModeScope(False):
-        assert lib.in_safe_mode() is False
+    keras_lib = _keras("saving.serialization_lib")
+    # As Keras 3: None outside any deserialization (KerasHub's tokenizers then accept
+    # vocabulary paths), the scope's value inside.
+    assert lib.in_safe_mode() is None and keras_lib.in_safe_mode() is None
+    for mode in (True, False):
+        with lib.SafeModeScope(mode):
+            assert lib.in_safe_mode() is mode
+    # `module_objects` (KerasHub's `samplers.get("greedy")`): a class found there by name
+    # or config gives an instance made from the config.
+    class Greedy:
+        def __init__(self, temperature=1.0):
+            self.temperature = temperature
+
+        def get_config(self):
+            return {"temperature": self.temperature}
+
+        @classmethod
+        def from_config(cls, config):
+            return cls(**config)
+
+    objects = {"greedy": Greedy}
+    for registry in (kj.saving, _keras("saving")):  # registered, as KerasHub's samplers are
+        registry.register_keras_serializable(package="KerasSrcTest")(Greedy)
+    for deserialize in (lib.deserialize_keras_object, keras_lib.deserialize_keras_object):
+        made = deserialize("greedy", module_objects=objects)
+        assert isinstance(made, Greedy) and made.temperature == 1.0
+        made = deserialize({"class_name": "greedy", "config": {"temperature": 0.5}},
+                           module_objects=objects)
+        assert isinstance(made, Greedy) and made.temperature == 0.5
     layer = kj.layers.Dense(3, activation="relu", name="d")
     config = lib.serialize_keras_object(layer)
     keras_config = _keras("saving.serialization_lib").serialize_keras_object(

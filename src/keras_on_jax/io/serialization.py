@@ -162,10 +162,13 @@ class SafeModeScope:
 
 
 def in_safe_mode():
+    """As Keras 3: the safe mode of the deserialization under way (`SafeModeScope`), False
+    after `enable_unsafe_deserialization()`, None outside any. Code that refuses unsafe
+    content treats None as safe mode; KerasHub's tokenizers read vocabulary files by path
+    when it is not True."""
     if _UNSAFE["enabled"]:
         return False
-    value = getattr(_THREAD, "safe_mode", None)
-    return True if value is None else value
+    return getattr(_THREAD, "safe_mode", None)
 
 
 def _refuse_lambda(where):
@@ -185,7 +188,7 @@ def func_dump(fn):
 
 
 def func_load(code, defaults=None, closure=None, globs=None):
-    if in_safe_mode():
+    if in_safe_mode() is not False:
         _refuse_lambda("func_load")
     if isinstance(code, (tuple, list)):
         code, defaults, closure = (list(code) + [None, None])[:3]
@@ -581,7 +584,7 @@ class SharedObjectLoadingScope:
 
 def _check_safe_config(config, class_name):
     """In safe mode, refuse configs that carry bytecode or try to switch safe mode off."""
-    if not in_safe_mode() or not isinstance(config, dict):
+    if in_safe_mode() is False or not isinstance(config, dict):
         return
     if config.get("safe_mode") is False or "safe_mode" in config and config["safe_mode"] not in (None, True):
         raise ValueError(
@@ -645,12 +648,38 @@ def _resolve(class_name, registered_name, module, custom_objects, obj_type):
 def deserialize_keras_object(config, custom_objects=None, safe_mode=True, **kwargs):
     """Rebuild an object from `serialize_keras_object`'s output (Keras 3 or Keras 2 form)."""
     module_objects = kwargs.pop("module_objects", None)
-    if module_objects and isinstance(config, str):
-        if config in module_objects:
-            return module_objects[config]
+    if module_objects:
+        found = _from_module_objects(config, module_objects, custom_objects)
+        if found is not None:
+            return found
     with SafeModeScope(safe_mode if not hasattr(_THREAD, "safe_mode") or _THREAD.safe_mode is None else None):
         with CustomObjectScope(custom_objects or {}), SharedObjectLoadingScope():
             return _deserialize(config, custom_objects or {})
+
+
+def _from_module_objects(config, module_objects, custom_objects):
+    """Keras 3's `module_objects` lookup (KerasHub's `samplers.get("greedy")`): a name, or a
+    `{"class_name", "config"}`, found among `module_objects` gives that function, or an
+    instance of that class made from the config. None when not found there."""
+    inner = None
+    if isinstance(config, dict):
+        if "class_name" not in config:
+            raise ValueError(f"Unknown `config` as a `dict`, config={config}")
+        inner = config.get("config")
+        names = (config["class_name"], config.get("registered_name"), inner)
+        if custom_objects and any(isinstance(n, str) and n in custom_objects for n in names):
+            return None
+        key = config["class_name"]
+        if key == "function":
+            key = inner if config.get("module") == "builtins" else config.get("registered_name")
+    else:
+        key = config
+    if not isinstance(key, str) or key not in module_objects:
+        return None
+    obj = module_objects[key]
+    if inspect.isclass(obj):
+        return obj.from_config(inner if isinstance(inner, dict) else {})
+    return obj
 
 
 def _deserialize(config, custom_objects):
@@ -679,7 +708,7 @@ def _deserialize(config, custom_objects):
     if class_name == "__slice__":
         return slice(*(_deserialize(inner.get(k), custom_objects) for k in ("start", "stop", "step")))
     if class_name == "__lambda__":
-        if in_safe_mode():
+        if in_safe_mode() is not False:
             _refuse_lambda("a `__lambda__` entry")
         value = inner.get("value", inner.get("code"))
         if isinstance(value, (list, tuple)):
