@@ -100,20 +100,22 @@ def test_libraries_see_tensorflow_absent_and_the_script_gets_the_faq_spelling(tm
     assert "OK keras_on_jax" in out
 
 
-CAUSAL_LM_SCRIPT = Path(__file__).with_name("keras_hub_causal_lm_script.py")
+PRESETS_SCRIPT = Path(__file__).with_name("keras_hub_presets_script.py")
 
 
-def test_causal_lms_from_keras_presets_generate_predict_and_fit_as_keras(tmp_path):
-    """GPT-2 and Llama presets written by real Keras 3 + KerasHub load here with
-    `from_preset`; greedy and beam generation give the same tokens, logits and `fit` on raw
-    strings the same numbers."""
-    ref = _result(_start([CAUSAL_LM_SCRIPT, "write", tmp_path], runner=False), "Keras 3")
-    ours = _result(_start([CAUSAL_LM_SCRIPT, "read", tmp_path], runner=True), "keras_on_jax")
-    for model in ("gpt2", "llama"):
-        assert not str(ref[model]).startswith("ERROR"), f"Keras 3 failed {model}: {ref[model]}"
-        assert not str(ours[model]).startswith("ERROR"), f"{model}: {ours[model]}"
-        _assert_same(ours[model], ref[model], model)
-        loss = ours[model]["loss"]
-        assert loss[-1] < loss[0]
+def test_models_from_keras_presets_run_and_train_as_keras(tmp_path):
+    """Presets written by real Keras 3 + KerasHub load here with `from_preset`: GPT-2 and
+    Llama causal LMs generate the same tokens (greedy, beam) and predict and fit on raw
+    strings with the same numbers; six more backbones and a ResNet image classifier give
+    the same outputs (and losses)."""
+    ref = _result(_start([PRESETS_SCRIPT, "write", tmp_path], runner=False), "Keras 3")
+    ours = _result(_start([PRESETS_SCRIPT, "read", tmp_path], runner=True), "keras_on_jax")
+    assert sorted(ref) == ["backbones", "gpt2", "llama", "resnet_classifier"]
+    for part in ref:
+        assert not str(ref[part]).startswith("ERROR"), f"Keras 3 failed {part}: {ref[part]}"
+        assert not str(ours[part]).startswith("ERROR"), f"{part}: {ours[part]}"
+        _assert_same(ours[part], ref[part], part)
+    for part in ("gpt2", "llama", "resnet_classifier"):
+        assert ours[part]["loss"][-1] < ours[part]["loss"][0]
     # GPT-2's random weights favour its end token: without stop tokens generation runs on.
     assert ours["gpt2"]["greedy"] != ours["gpt2"]["greedy_stop"]

@@ -10,6 +10,7 @@ on `KerasTensor`s (recording the graph of a Functional model), masks, and dtype 
 from __future__ import annotations
 
 import inspect
+import sys
 import threading
 
 import jax
@@ -126,6 +127,17 @@ def _contains_trackable(value):
     return False
 
 
+def _empty_container_from_user_code(value):
+    """`self.blocks = []` (then `self.blocks.append(layer)`, in `__init__` or `build`) in a
+    user's or a library's layer (KerasHub's ViT encoder): Keras 3 tracks what the list
+    receives later, and so does `_tracked()`. This package's own bookkeeping containers
+    (compiled-function caches, node lists) are not followed."""
+    if not isinstance(value, (list, dict)) or value:
+        return False
+    caller = sys._getframe(2).f_globals.get("__name__", "")
+    return not (caller == "keras_on_jax" or caller.startswith("keras_on_jax."))
+
+
 class Layer(nnx.Module, pytree=False):
     """Base class of all Keras layers.
 
@@ -205,7 +217,7 @@ class Layer(nnx.Module, pytree=False):
         if (
             name not in _NOT_TRACKED
             and "_tracked_attrs" in self.__dict__
-            and _contains_trackable(value)
+            and (_contains_trackable(value) or _empty_container_from_user_code(value))
             and name not in self._tracked_attrs
         ):
             self._tracked_attrs.append(name)

@@ -1,0 +1,141 @@
+"""Small random KerasHub models as presets: `write` builds and saves them (run on real
+Keras 3), `read` loads them with `from_preset` (run under `python -m keras_on_jax`); both
+then run them (GPT-2 and Llama causal LMs generate, predict and fit on raw strings; a ResNet
+image classifier predicts and fits; more backbones are called on token ids or images) and
+print one JSON line (`RESULT {...}`) for `test_keras_hub.py` to compare.
+
+Usage: python keras_hub_presets_script.py write|read WORK_DIR
+"""
+
+import io
+import json
+import os
+import sys
+import traceback
+
+import keras
+import keras_hub
+import numpy as np
+import sentencepiece
+
+MODE, WORK = sys.argv[1], sys.argv[2]
+BPE_VOCAB = {"<|endoftext|>": 0, "a": 1, "b": 2, "c": 3, "Ġ": 4, "ab": 5, "Ġa": 6, "Ġab": 7,
+             "abc": 8, "Ġc": 9}
+BPE_MERGES = ["a b", "Ġ a", "Ġa b", "ab c", "Ġ c"]
+SENTENCES = ["the quick brown fox jumps", "over the lazy dog", "the dog sleeps"]
+
+
+def gpt2():
+    tokenizer = keras_hub.models.GPT2Tokenizer(vocabulary=BPE_VOCAB, merges=BPE_MERGES)
+    backbone = keras_hub.models.GPT2Backbone(
+        vocabulary_size=10, num_layers=2, num_heads=2, hidden_dim=8, intermediate_dim=16,
+        max_sequence_length=8, dropout=0.0)
+    preprocessor = keras_hub.models.GPT2CausalLMPreprocessor(tokenizer, sequence_length=8)
+    return keras_hub.models.GPT2CausalLM(backbone=backbone, preprocessor=preprocessor)
+
+
+def llama():
+    proto = io.BytesIO()
+    sentencepiece.SentencePieceTrainer.train(
+        sentence_iterator=iter(SENTENCES * 5), model_writer=proto, vocab_size=30,
+        hard_vocab_limit=False, model_type="word", pad_id=0, bos_id=1, eos_id=2, unk_id=3,
+        pad_piece="<pad>", bos_piece="<s>", eos_piece="</s>", unk_piece="<unk>",
+        num_threads=1, minloglevel=3)
+    tokenizer = keras_hub.models.LlamaTokenizer(proto=proto.getvalue())
+    backbone = keras_hub.models.LlamaBackbone(
+        vocabulary_size=tokenizer.vocabulary_size(), num_layers=2, num_query_heads=2,
+        num_key_value_heads=1, hidden_dim=8, intermediate_dim=16)
+    preprocessor = keras_hub.models.LlamaCausalLMPreprocessor(tokenizer, sequence_length=8)
+    return keras_hub.models.LlamaCausalLM(backbone=backbone, preprocessor=preprocessor)
+
+
+MODELS = {"gpt2": (gpt2, keras_hub.models.GPT2CausalLM, ["abc ab c", "c a b", "ab ab c", "a b c"],
+                   ["ab", "c a"]),
+          "llama": (llama, keras_hub.models.LlamaCausalLM, SENTENCES + ["the lazy fox"],
+                    ["the", "over the"])}
+
+
+def run(name):
+    build, cls, texts, prompts = MODELS[name]
+    path = os.path.join(WORK, name)
+    if MODE == "write":
+        keras.utils.set_random_seed(3)
+        model = build()
+        model.save_to_preset(path)
+    else:
+        model = cls.from_preset(path)
+    out = {}
+    model.compile(optimizer=keras.optimizers.SGD(0.5), sampler="greedy")
+    out["greedy"] = model.generate(prompts, max_length=8, stop_token_ids=None)
+    out["greedy_stop"] = model.generate(prompts, max_length=8)
+    model.compile(optimizer=keras.optimizers.SGD(0.5),
+                  sampler=keras_hub.samplers.BeamSampler(num_beams=2))
+    out["beam"] = model.generate(prompts[:1], max_length=8, stop_token_ids=None)
+    out["logits"] = np.asarray(model.predict(texts[:2], verbose=0)).ravel()[::7].tolist()
+    history = model.fit(texts, batch_size=2, epochs=2, shuffle=False, verbose=0)
+    out["loss"] = history.history["loss"]
+    out["logits_after_fit"] = np.asarray(model.predict(texts[:2], verbose=0)).ravel()[::7].tolist()
+    return out
+
+
+M = keras_hub.models
+TEXT = dict(vocabulary_size=11, num_layers=1, hidden_dim=8, intermediate_dim=16)
+DECODER = dict(TEXT, num_query_heads=2, num_key_value_heads=1)
+BACKBONES = {
+    "mistral": lambda: M.MistralBackbone(**DECODER),
+    "qwen": lambda: M.QwenBackbone(**DECODER),
+    "opt": lambda: M.OPTBackbone(**TEXT, num_heads=2, max_sequence_length=8),
+    "distil_bert": lambda: M.DistilBertBackbone(**TEXT, num_heads=2, max_sequence_length=8),
+    "roberta": lambda: M.RobertaBackbone(**TEXT, num_heads=2, max_sequence_length=8),
+    "vit": lambda: M.ViTBackbone(image_shape=(16, 16, 3), patch_size=4, num_layers=1,
+                                 num_heads=2, hidden_dim=8, mlp_dim=16),
+}
+TOKENS = {"token_ids": np.array([[1, 2, 3, 4, 0, 0], [5, 6, 7, 1, 2, 3]], "int32"),
+          "padding_mask": np.array([[1, 1, 1, 1, 0, 0], [1] * 6], "int32")}
+IMAGES = np.random.default_rng(0).random((4, 16, 16, 3)).astype("float32") * 255
+
+
+def backbones():
+    out = {}
+    for name, build in BACKBONES.items():
+        path = os.path.join(WORK, name)
+        if MODE == "write":
+            keras.utils.set_random_seed(1)
+            build().save_to_preset(path)
+        backbone = M.Backbone.from_preset(path)
+        x = IMAGES / 255 if name == "vit" else TOKENS
+        out[name] = np.asarray(backbone(x)).ravel()[::5].tolist()
+    return out
+
+
+def resnet_classifier():
+    path = os.path.join(WORK, "resnet")
+    if MODE == "write":
+        keras.utils.set_random_seed(1)
+        backbone = M.ResNetBackbone(
+            input_conv_filters=[8], input_conv_kernel_sizes=[3], stackwise_num_filters=[64, 8],
+            stackwise_num_blocks=[1, 1], stackwise_num_strides=[1, 2],
+            block_type="bottleneck_block", image_shape=(16, 16, 3))
+        converter = keras_hub.layers.ResNetImageConverter(image_size=(16, 16), scale=1 / 255)
+        preprocessor = M.ResNetImageClassifierPreprocessor(image_converter=converter)
+        M.ResNetImageClassifier(backbone=backbone, num_classes=3,
+                                preprocessor=preprocessor).save_to_preset(path)
+    model = M.ResNetImageClassifier.from_preset(path)
+    out = {"predict": np.asarray(model.predict(IMAGES, verbose=0)).ravel().tolist()}
+    model.compile(optimizer=keras.optimizers.SGD(0.1))
+    history = model.fit(IMAGES, np.array([0, 1, 2, 1]), batch_size=2, epochs=2, shuffle=False,
+                        verbose=0)
+    out["loss"] = history.history["loss"]
+    return out
+
+
+PARTS = {**{name: (lambda name=name: run(name)) for name in MODELS},
+         "backbones": backbones, "resnet_classifier": resnet_classifier}
+RESULT = {}
+for part, fn in PARTS.items():
+    try:
+        RESULT[part] = fn()
+    except Exception as e:  # recorded, so the comparison names it
+        traceback.print_exc()
+        RESULT[part] = f"ERROR {type(e).__name__}: {e}"
+print("RESULT " + json.dumps(RESULT))
