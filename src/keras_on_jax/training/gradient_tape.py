@@ -133,7 +133,7 @@ def _objects(structure, cls):
 
 def _substitute(structure, env):
     """Replace array leaves whose id is in `env` by the recomputed values."""
-    if _is_array(structure):
+    if isinstance(structure, (jax.Array, np.ndarray)):
         entry = env.get(id(structure))
         return structure if entry is None else entry
     if isinstance(structure, tuple) and hasattr(structure, "_fields"):
@@ -840,7 +840,8 @@ class GradientTape:
                     for node in needed:
                         args = _substitute(node.args, env)
                         kwargs = _substitute(node.kwargs, env)
-                        snap = [(v, val) for v, val in node.snapshot
+                        snap = [(v, seed.get(id(val), val) if seed else val)
+                                for v, val in node.snapshot
                                 if id(v) not in source_var_ids and id(v) not in outer_ids]
                         if node.layer is not None:
                             with scopes.StatelessScope(snap):
@@ -1003,7 +1004,7 @@ class GradientTape:
         idx = [i for i, d in enumerate(diff) if d]
         connected = self._connected(target, flat)
 
-        def compute(full, seed=None):
+        def compute(full, seed=None, output_gradients=output_gradients):
             def partial(sub_values):
                 current = list(full)
                 for i, v in zip(idx, sub_values):
@@ -1027,10 +1028,17 @@ class GradientTape:
                     result[i] = jnp.zeros(jnp.shape(full[i]), dtype=jnp.result_type(full[i]))
             return result
 
-        result = compute(values)
         st = _state()
         outer = [t for t in st.tapes
                  if t is not self and t._recording and t._depth == st.depth]
+        result = None
+        if not outer:  # eagerly, the same replay as one compiled program
+            from keras_on_jax.training import compiled_tape
+
+            result = compiled_tape.gradient(fn, target, flat, values, output_gradients,
+                                            (tuple(idx), tuple(connected), mode), compute)
+        if result is None:
+            result = compute(values)
         if outer:  # a gradient taken while other tapes record: recorded, for second order
             self._record_gradient_node(outer, fn, flat, values, compute, result)
         if not self._persistent:
@@ -1062,6 +1070,7 @@ class GradientTape:
                     full[i] = _raw_current(flat[i])
             return compute(full, seed)
 
+        replay._tape_fresh = True  # a new closure each step: see compiled_tape
         snapshot = [pair for node in fn.needed for pair in node.snapshot]
         snapshot += [(flat[i], values[i]) for i in variable_pos]
         node = _Node(replay, (list(external), [flat[i] for i in array_pos]), {}, list(result),

@@ -1,0 +1,183 @@
+"""One `jax.jit` program for Python code that reads and writes Keras Variables.
+
+`StatefulJit(fn)` compiles `fn(dynamic)` (`dynamic`: a pytree of arrays) into a jitted
+function of `dynamic` and of the values of every Variable `fn` touches, and on each call
+writes the new values back into those Variables. Which Variables those are is found by
+tracing: the trace runs under a `StatelessScope` that maps the Variables known so far to
+the program's inputs and notes any other Variable read or assigned; when it finds new
+ones, the trace is dropped and `fn` is traced again with them as inputs (at most a few
+times: the set only grows). Variables only read are plain inputs; Variables assigned are
+inputs and outputs, donated when `donate=True` (unless something else holds their
+buffer, see `_donatable`).
+
+Used by `keras_on_jax.function` (`tf.function`), by eager calls of built-in layers and
+models, by an optimizer's eager `apply`, and by eager `GradientTape.gradient`: the same
+ordinary Keras code that runs eagerly runs here, traced once per signature.
+
+Layer calls in the trace fill the layers' `add_loss` lists with tracers; the program
+returns those losses and puts them back into the lists as arrays after each call.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import jax
+import jax.numpy as jnp
+
+from keras_on_jax.backend import scopes
+from keras_on_jax.backend.variables import Variable
+
+_MAX_DISCOVERY_TRACES = 8
+
+
+class _Rediscover(Exception):
+    """Raised at the end of a trace that touched Variables the program did not know."""
+
+
+class _DiscoveryScope(scopes.StatelessScope):
+    """The outermost scope of a trace: notes reads of Variables it does not map."""
+
+    def __init__(self, mapping):
+        super().__init__(mapping)
+        self.unknown = {}
+
+    def get_current_value(self, variable):
+        value = self._values.get(id(variable))
+        if value is None:
+            self.unknown.setdefault(id(variable), variable)
+            return variable.get_raw_value()
+        return value
+
+
+def is_static_leaf(x):
+    """Leaves of a call's structure that are not arrays to trace (Variables included: a
+    Variable is an NNX pytree, but it is passed and returned as itself)."""
+    return isinstance(x, Variable)
+
+
+def _refcounts(values):
+    # References to each buffer: its Variable, the list, the call's argument; anything
+    # above what a fresh Variable's buffer shows is someone else's.
+    return [sys.getrefcount(values[i]) for i in range(len(values))]
+
+
+def _refcount_baseline():
+    probe = Variable(jnp.zeros(()), name="probe")
+    return _refcounts([probe.get_raw_value()])[0]
+
+
+_BASELINE = []
+
+
+def _donatable(values, others):
+    """Copy values that must not be donated: a buffer also passed elsewhere in the call
+    (two Variables sharing one array, an argument that is a Variable's array) or held
+    outside its Variable (an array the user read with `variable.value` stays valid, as a
+    tensor read from a TensorFlow variable does)."""
+    if not _BASELINE:
+        _BASELINE.append(_refcount_baseline())
+    counts = _refcounts(values)
+    limit = _BASELINE[0]
+    seen = {id(x) for x in others}
+    for i in range(len(values)):
+        if id(values[i]) in seen or counts[i] > limit:
+            values[i] = jnp.copy(values[i])
+        seen.add(id(values[i]))
+    return values
+
+
+class StatefulJit:
+    """A jitted program of `fn(dynamic)` threading the Variables it touches.
+
+    Args:
+        fn: `fn(dynamic)`, or `fn(dynamic, mapping)` with `pass_state=True` (`mapping`:
+            the `(variable, traced_value)` pairs the trace starts from).
+        donate: donate the buffers of the Variables the program assigns.
+        read / written: Variables expected to be read / assigned (a first guess; a trace
+            that touches others is redone).
+    """
+
+    def __init__(self, fn, *, donate=False, read=(), written=(), pass_state=False):
+        self._fn = fn
+        self._donate = donate
+        self._pass_state = pass_state
+        self.written = _unique(written)
+        written_ids = {id(v) for v in self.written}
+        self.read = [v for v in _unique(read) if id(v) not in written_ids]
+        self._jitted = None
+        self._out = None  # (treedef, leaves with None where an array goes)
+        self._loss_layers = []  # (layer, number of losses) filled by the last trace
+        self.traces = 0  # completed traces
+
+    def __call__(self, dynamic):
+        for _ in range(_MAX_DISCOVERY_TRACES):
+            if self._jitted is None:
+                self._jitted = jax.jit(self._body, donate_argnums=(1,) if self._donate else ())
+            ro = [v.get_raw_value() for v in self.read]
+            rw = [v.get_raw_value() for v in self.written]
+            if self._donate and rw:
+                rw = _donatable(rw, ro + jax.tree.leaves(dynamic))
+            try:
+                arrays, new_rw, losses = self._jitted(ro, rw, dynamic)
+            except _Rediscover:
+                self._jitted = None
+                continue
+            for v, value in zip(self.written, new_rw):
+                v.set_raw_value(value)
+            start = 0
+            for layer, n in self._loss_layers:
+                layer._losses = list(losses[start:start + n])
+                start += n
+            treedef, leaves = self._out
+            it = iter(arrays)
+            return jax.tree.unflatten(treedef, [next(it) if x is None else x for x in leaves])
+        raise RuntimeError(
+            "keras_on_jax: a compiled function kept touching new Variables on each trace "
+            f"({_MAX_DISCOVERY_TRACES} traces); it must read and write the same Variables "
+            "each time it is traced."
+        )
+
+    def _body(self, ro, rw, dynamic):
+        mapping = list(zip(self.read, ro)) + list(zip(self.written, rw))
+        log = scopes.LayerCallLog()
+        try:
+            with _DiscoveryScope(mapping) as scope, scopes.CompiledTraceScope(), log:
+                out = self._fn(dynamic, mapping) if self._pass_state else self._fn(dynamic)
+        except BaseException:
+            log.restore()
+            raise
+        known = {id(v) for v in self.written}
+        new_written = [v for v in scope.updated_variables() if id(v) not in known]
+        known.update(id(v) for v in self.read)
+        new_read = [v for k, v in scope.unknown.items() if k not in known]
+        if new_written or new_read:
+            log.restore()
+            written_ids = {id(v) for v in new_written}
+            self.read = [v for v in self.read if id(v) not in written_ids]
+            self.read += [v for v in new_read if id(v) not in written_ids]
+            self.written += new_written
+            raise _Rediscover()
+        new_rw = [scope.get_current_value(v) for v in self.written]
+        leaves, treedef = jax.tree.flatten(out, is_leaf=is_static_leaf)
+        arrays = [x for x in leaves if isinstance(x, jax.Array)]
+        self._out = (treedef, [None if isinstance(x, jax.Array) else x for x in leaves])
+        losses, loss_layers = [], []
+        for layer in log.called_layers():
+            # Every called layer's list is set after each call (emptied by the call, or
+            # holding what the call added), as an eager call leaves it.
+            values = [jnp.asarray(loss) for loss in layer._losses]
+            loss_layers.append((layer, len(values)))
+            losses.extend(values)
+        self._loss_layers = loss_layers
+        self.traces += 1
+        return arrays, new_rw, losses
+
+
+def _unique(variables):
+    out, seen = [], set()
+    for v in variables:
+        if id(v) not in seen:
+            seen.add(id(v))
+            out.append(v)
+    return out
