@@ -81,7 +81,7 @@ def main():
         return loss_value
 
     def loop_rate(step_fn, n):
-        for inputs, targets in batches[:2]:  # warm-up (traces, compiles)
+        for inputs, targets in batches[:6]:  # warm-up (traces, compiles)
             step_fn(inputs, targets)
         loss = None
         t0 = time.perf_counter()

@@ -53,6 +53,7 @@ _LAZY_ATTRS = {
     "Metric": ("keras_on_jax.metrics", "Metric"),
     "Optimizer": ("keras_on_jax.optimizers", "Optimizer"),
     "device": ("keras_on_jax.distribute", "device"),
+    "function": ("keras_on_jax.training.function", "function"),
 }
 
 

@@ -24,6 +24,7 @@ import sys
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from keras_on_jax.backend import scopes
 from keras_on_jax.backend.variables import Variable
@@ -181,3 +182,165 @@ def _unique(variables):
             seen.add(id(v))
             out.append(v)
     return out
+
+
+# ---- signatures and per-signature program caches -------------------------------------------
+_SCALARS = (bool, int, float, complex, str, bytes, type(None))
+
+
+class Ident:
+    """An object compared by identity inside a key (and kept alive by it)."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj):
+        self.obj = obj
+
+    def __hash__(self):
+        return id(self.obj)
+
+    def __eq__(self, other):
+        return isinstance(other, Ident) and other.obj is self.obj
+
+
+def signature(args, kwargs, objects=False):
+    """`(key, dynamic, template)` of a call, or None when it cannot be compiled.
+
+    Concrete arrays (JAX or numeric NumPy) are the program's inputs, keyed by shape and
+    dtype; Python scalars are constants keyed by value; other objects (Variables,
+    layers, ...) are keyed by identity when `objects=True`, else the call is not
+    compiled. A tracer is never compiled, nor (without `objects`) an array carrying a
+    Keras mask or a non-numeric NumPy array.
+    """
+    leaves, treedef = jax.tree.flatten((args, kwargs), is_leaf=is_static_leaf)
+    key = [treedef]
+    dynamic = []
+    for x in leaves:
+        if isinstance(x, jax.Array):
+            if isinstance(x, jax.core.Tracer) or (
+                    not objects and getattr(x, "_keras_mask", None) is not None):
+                return None
+            key.append((x.shape, x.dtype, x.weak_type))
+            dynamic.append(x)
+        elif isinstance(x, np.ndarray) and x.dtype.kind in "biuf":
+            key.append((x.shape, x.dtype))
+            dynamic.append(x)
+        elif isinstance(x, _SCALARS):
+            key.append((type(x), x))
+        elif objects:
+            key.append(Ident(x))
+        else:
+            return None
+    return tuple(key), dynamic, (treedef, leaves)
+
+
+def rebuild(template, dynamic):
+    """`(args, kwargs)` of a signature's template with `dynamic` in the array places."""
+    treedef, leaves = template
+    it = iter(dynamic)
+    filled = [next(it) if _is_dynamic(x) else x for x in leaves]
+    return jax.tree.unflatten(treedef, filled)
+
+
+def _is_dynamic(x):
+    return isinstance(x, jax.Array) or (isinstance(x, np.ndarray) and x.dtype.kind in "biuf")
+
+
+def scalar_attributes(obj):
+    """The Python-number (and string) attributes of `obj`: constants of a program traced
+    from its methods, so part of that program's key."""
+    return tuple((k, v) for k, v in vars(obj).items() if isinstance(v, _SCALARS))
+
+
+def is_builtin(obj):
+    """Whether `obj`'s class, and every function it holds, comes from keras_on_jax (no
+    user Python code to run, so nothing a compiled call could skip)."""
+    if not type(obj).__module__.startswith("keras_on_jax."):
+        return False
+    for value in vars(obj).values():
+        if callable(value) and hasattr(value, "__code__") and not (
+            getattr(value, "__module__", None) or ""
+        ).startswith("keras_on_jax."):
+            return False
+    return True
+
+
+NOT_COMPILED = object()
+_FAILED = object()
+
+
+# Eager calls of one signature before it is compiled: a compilation costs as much as
+# tens of eager calls, so code that calls something a few times only (a test, a script
+# that predicts once) never pays for one; a loop does from its fourth step on.
+EAGER_CALLS_BEFORE_COMPILING = 3
+
+
+class ProgramCache:
+    """Compiled programs by signature key.
+
+    The first `EAGER_CALLS_BEFORE_COMPILING` calls of a key run eagerly (`NOT_COMPILED`),
+    the next ones run its program. A program whose trace fails marks its key eager for
+    good (the eager call then shows the real error, if it is one).
+    """
+
+    def __init__(self, size=None):
+        self._programs = {}  # key -> eager calls so far (int) | program | _FAILED
+        self._size = size
+
+    def run(self, key, make_program, dynamic):
+        try:
+            program = self._programs.get(key, 0)
+        except TypeError:  # an unhashable constant in the key
+            return NOT_COMPILED
+        if program is _FAILED:
+            return NOT_COMPILED
+        if isinstance(program, int):
+            if program < EAGER_CALLS_BEFORE_COMPILING:
+                self._remember(key, program + 1)
+                return NOT_COMPILED
+            program = make_program()
+            self._remember(key, program)
+        try:
+            return program(dynamic)
+        except Exception:
+            self._programs[key] = _FAILED
+            return NOT_COMPILED
+
+    def _remember(self, key, value):
+        if key not in self._programs:
+            self._programs[key] = value
+            self._evict()
+        self._programs[key] = value
+
+    def _evict(self):
+        if self._size is not None:
+            while len(self._programs) > self._size:
+                del self._programs[next(iter(self._programs))]
+
+
+def call_method(obj, method, *args, **kwargs):
+    """`method(obj, *args, **kwargs)` through `obj`'s compiled programs, or `NOT_COMPILED`
+    (the caller then calls it eagerly).
+
+    For built-in objects with no user code (see `is_builtin`), called eagerly on concrete
+    arrays: a loss's `__call__`, for instance. Keyed on the method, the call signature and
+    the object's scalar attributes (its constants).
+    """
+    if not scopes.is_plain() or not is_builtin(obj):
+        return NOT_COMPILED
+    sig = signature(args, kwargs)
+    if sig is None:
+        return NOT_COMPILED
+    key, dynamic, template = sig
+    cache = obj.__dict__.get("_compiled_programs")
+    if cache is None:
+        cache = obj.__dict__["_compiled_programs"] = ProgramCache(size=32)
+
+    def make_program():
+        def run(values):
+            a, k = rebuild(template, values)
+            return method(obj, *a, **k)
+
+        return StatefulJit(run, read=getattr(obj, "variables", ()))
+
+    return cache.run((method.__name__, scalar_attributes(obj), key), make_program, dynamic)

@@ -20,15 +20,10 @@ from __future__ import annotations
 
 import weakref
 
-import jax
-import numpy as np
-
 from keras_on_jax.backend import scopes
-from keras_on_jax.backend.stateful_jit import StatefulJit, is_static_leaf
+from keras_on_jax.backend import stateful_jit
 
-_NOT_COMPILED = object()  # the caller runs the call eagerly
-_FAILED = object()
-_STATIC_TYPES = (bool, int, float, str, type(None))
+_NOT_COMPILED = stateful_jit.NOT_COMPILED  # the caller runs the call eagerly
 
 # Bumped whenever an attribute of any layer is set outside a call (see Layer.__setattr__):
 # a compiled call is only reused while the layers it traced are unchanged.
@@ -47,19 +42,18 @@ class _Cache:
     def __init__(self, version, eligible):
         self.version = version
         self.eligible = eligible
-        self.programs = {}  # signature -> None (seen once) | StatefulJit | _FAILED
+        self.programs = stateful_jit.ProgramCache()
 
 
 def _eligible(layer):
     from keras_on_jax.layers.layer import Layer
 
     for sub in layer._flatten_layers():
-        cls = type(sub)
-        if not cls.__module__.startswith("keras_on_jax."):
+        if not stateful_jit.is_builtin(sub):
             return False
         if not sub.built or getattr(sub, "_runs_on_host", False):
             return False
-        if cls.compute_mask is not Layer.compute_mask:
+        if type(sub).compute_mask is not Layer.compute_mask:
             return False
         # A Functional graph placed on several devices (`keras.device` scopes) runs as
         # per-device segments.
@@ -69,36 +63,6 @@ def _eligible(layer):
         if sub.__dict__.get("_distribution") is not None:
             return False
     return True
-
-
-def _signature(args, kwargs):
-    """`(key, dynamic, rebuild)` for the call, or None when it must run eagerly."""
-    leaves, treedef = jax.tree.flatten((args, kwargs), is_leaf=is_static_leaf)
-    key = [treedef]
-    dynamic = []
-    for x in leaves:
-        if isinstance(x, jax.Array):
-            if isinstance(x, jax.core.Tracer) or getattr(x, "_keras_mask", None) is not None:
-                return None
-            key.append((x.shape, x.dtype, x.weak_type))
-            dynamic.append(x)
-        elif isinstance(x, np.ndarray):
-            if x.dtype.kind not in "biuf":
-                return None
-            key.append((x.shape, x.dtype))
-            dynamic.append(x)
-        elif isinstance(x, _STATIC_TYPES):
-            key.append((type(x), x))
-        else:
-            return None
-    return tuple(key), dynamic, (treedef, leaves)
-
-
-def _rebuild(template, dynamic):
-    treedef, leaves = template
-    it = iter(dynamic)
-    filled = [next(it) if isinstance(x, (jax.Array, np.ndarray)) else x for x in leaves]
-    return jax.tree.unflatten(treedef, filled)
 
 
 def call(layer, args, kwargs):
@@ -112,29 +76,19 @@ def call(layer, args, kwargs):
         _CACHES[layer] = cache
     if not cache.eligible:
         return _NOT_COMPILED
-    signature = _signature(args, kwargs)
+    signature = stateful_jit.signature(args, kwargs)
     if signature is None:
         return _NOT_COMPILED
     key, dynamic, template = signature
-    program = cache.programs.get(key, _NOT_COMPILED)
-    if program is _NOT_COMPILED:
-        cache.programs[key] = None  # the first call of a signature runs eagerly
-        return _NOT_COMPILED
-    if program is _FAILED:
-        return _NOT_COMPILED
-    if program is None:
-        def run(values, template=template):
-            a, k = _rebuild(template, values)
+
+    def make_program():
+        def run(values):
+            a, k = stateful_jit.rebuild(template, values)
             return layer._eager_call(list(a), dict(k))
 
-        program = StatefulJit(run, read=layer.variables)
-        cache.programs[key] = program
-    try:
-        return program(dynamic)
-    except Exception:
-        # Not traceable as it is (host-side work in a `call`): this signature stays eager.
-        cache.programs[key] = _FAILED
-        return _NOT_COMPILED
+        return stateful_jit.StatefulJit(run, read=layer.variables)
+
+    return cache.programs.run(key, make_program, dynamic)
 
 
 def _no_placement():

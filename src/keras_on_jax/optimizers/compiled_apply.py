@@ -17,22 +17,14 @@ from __future__ import annotations
 
 import jax
 
-from keras_on_jax.backend import scopes
-from keras_on_jax.backend.stateful_jit import StatefulJit
-
-_SCALARS = (bool, int, float, str, type(None))
-_FAILED = object()
-
-
-def _hyperparameters(optimizer):
-    return tuple((k, v) for k, v in vars(optimizer).items() if isinstance(v, _SCALARS))
+from keras_on_jax.backend import scopes, stateful_jit
 
 
 def _eligible(optimizer, grads):
     from keras_on_jax.backend.variables import Variable
     from keras_on_jax.optimizers.schedules import learning_rate_schedule
 
-    if not type(optimizer).__module__.startswith("keras_on_jax.") or not scopes.is_plain():
+    if not scopes.is_plain() or not stateful_jit.is_builtin(optimizer):
         return False
     lr = getattr(optimizer, "_learning_rate", None)
     if callable(lr) and not isinstance(lr, (Variable, learning_rate_schedule.LearningRateSchedule)):
@@ -45,29 +37,22 @@ def run(optimizer, grads, variables):
     """Apply through the compiled program; False when the caller must apply eagerly."""
     if not _eligible(optimizer, grads):
         return False
-    key = (tuple(id(v) for v in variables),
+    key = (tuple(stateful_jit.Ident(v) for v in variables),
            tuple(None if g is None else (g.shape, g.dtype, g.weak_type) for g in grads),
-           _hyperparameters(optimizer))
-    cache = optimizer.__dict__.setdefault("_compiled_applies", {})
-    program = cache.get(key, ())
-    if program == ():
-        cache[key] = None  # the first apply of a signature runs eagerly
-        return False
-    if program is _FAILED:
-        return False
-    if program is None:
-        variables = list(variables)
+           stateful_jit.scalar_attributes(optimizer))
+    cache = optimizer.__dict__.get("_compiled_applies")
+    if cache is None:
+        cache = optimizer.__dict__["_compiled_applies"] = stateful_jit.ProgramCache()
+
+    def make_program():
         present = [g is not None for g in grads]
+        trainable = list(variables)
 
         def update(arrays):
             it = iter(arrays)
-            optimizer._apply_filtered([next(it) if p else None for p in present], variables)
+            optimizer._apply_filtered([next(it) if p else None for p in present], trainable)
 
-        program = StatefulJit(update, read=optimizer.variables, written=variables)
-        cache[key] = program
-    try:
-        program([g for g in grads if g is not None])
-    except Exception:
-        cache[key] = _FAILED
-        return False
-    return True
+        return stateful_jit.StatefulJit(update, read=optimizer.variables, written=trainable)
+
+    out = cache.run(key, make_program, [g for g in grads if g is not None])
+    return out is not stateful_jit.NOT_COMPILED

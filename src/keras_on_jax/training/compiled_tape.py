@@ -17,34 +17,19 @@ compilation); the second time it is compiled. Gradients recorded on enclosing ta
 
 from __future__ import annotations
 
-import collections
-
 import jax
 import numpy as np
 
-from keras_on_jax.backend import scopes
-from keras_on_jax.backend.stateful_jit import StatefulJit
+from keras_on_jax.backend import scopes, stateful_jit
+from keras_on_jax.backend.stateful_jit import Ident
 from keras_on_jax.backend.variables import Variable
 
-_CACHE_SIZE = 64
-_PROGRAMS = collections.OrderedDict()  # structure key -> None (seen once) | program | _FAILED
-_FAILED = object()
+_PROGRAMS = stateful_jit.ProgramCache(size=64)
 _SCALARS = (bool, int, float, complex, str, bytes, type(None))
 
 
-class _Ident:
-    """An object compared by identity inside a key (and kept alive by it)."""
-
-    __slots__ = ("obj",)
-
-    def __init__(self, obj):
-        self.obj = obj
-
-    def __hash__(self):
-        return id(self.obj)
-
-    def __eq__(self, other):
-        return isinstance(other, _Ident) and other.obj is self.obj
+class _NotCompilable(Exception):
+    pass
 
 
 class _Structure:
@@ -71,39 +56,31 @@ class _Structure:
             return ("e", self.external_ids[i], x.shape, x.dtype, getattr(x, "weak_type", False))
         if isinstance(x, _SCALARS):
             return ("c", type(x), x)
-        return ("o", _Ident(x))
+        return ("o", Ident(x))
 
     def walk(self, x):
-        if isinstance(x, (jax.Array, np.ndarray)) or not isinstance(x, (list, tuple, dict)):
-            return self.leaf(x)
         if isinstance(x, dict):
             return ("d", type(x), tuple((k, self.walk(v)) for k, v in x.items()))
-        return ("l", type(x), tuple(self.walk(v) for v in x))
+        if isinstance(x, (list, tuple)):
+            return ("l", type(x), tuple(self.walk(v) for v in x))
+        return self.leaf(x)
 
     def produce(self, n, leaves):
         for j, x in enumerate(leaves):
             self.produced.setdefault(id(x), ("n", n, j))
 
 
-class _NotCompilable(Exception):
-    pass
-
-
-def _leaves(structure):
-    from keras_on_jax.training.gradient_tape import _leaves as leaves
-
-    return leaves(structure)
-
-
 def _key(fn, target, flat, output_gradients, flags):
+    from keras_on_jax.training.gradient_tape import _leaves
+
     walker = _Structure(flat)
-    parts = [flags, tuple(("v", _Ident(s)) if isinstance(s, Variable)
+    parts = [flags, tuple(("v", Ident(s)) if isinstance(s, Variable)
                           else ("a", s.shape, s.dtype) for s in flat)]
     for n, node in enumerate(fn.needed):
         if getattr(node.fn, "_tape_fresh", False):
             raise _NotCompilable()
-        snapshot = tuple((_Ident(v), walker.leaf(val)) for v, val in node.snapshot)
-        parts.append((_Ident(node.fn), walker.walk(node.args), walker.walk(node.kwargs),
+        snapshot = tuple((Ident(v), walker.leaf(val)) for v, val in node.snapshot)
+        parts.append((Ident(node.fn), walker.walk(node.args), walker.walk(node.kwargs),
                       snapshot, len(node.extras)))
         walker.produce(n, _leaves(node.output) + _leaves(node.extras))
     parts.append(walker.walk(target))
@@ -113,25 +90,14 @@ def _key(fn, target, flat, output_gradients, flags):
 
 def gradient(fn, target, flat, values, output_gradients, flags, compute):
     """The gradient list from the compiled replay, or None to compute it eagerly."""
-    if not scopes.is_plain():
-        return None
-    if any(isinstance(v, jax.core.Tracer) for v in values):
+    if not scopes.is_plain() or any(isinstance(v, jax.core.Tracer) for v in values):
         return None
     try:
         key, externals = _key(fn, target, flat, output_gradients, flags)
-    except (_NotCompilable, TypeError):  # a tracer from outside, an unhashable static
+    except _NotCompilable:
         return None
-    try:
-        program = _PROGRAMS.get(key, ())
-    except TypeError:
-        return None
-    if program == ():
-        _remember(key, None)  # seen once: this gradient runs eagerly
-        return None
-    if program is _FAILED:
-        return None
-    _PROGRAMS.move_to_end(key)
-    if program is None:
+
+    def make_program():
         recorded = list(externals)
 
         def replay(dynamic):
@@ -139,16 +105,7 @@ def gradient(fn, target, flat, values, output_gradients, flags, compute):
             seed = {id(r): x for r, x in zip(recorded, outside)}
             return compute(list(sources), seed, grads_out)
 
-        program = StatefulJit(replay)
-        _remember(key, program)
-    try:
-        return program((list(values), list(externals), output_gradients))
-    except Exception:
-        _PROGRAMS[key] = _FAILED
-        return None
+        return stateful_jit.StatefulJit(replay)
 
-
-def _remember(key, value):
-    _PROGRAMS[key] = value
-    while len(_PROGRAMS) > _CACHE_SIZE:
-        _PROGRAMS.popitem(last=False)
+    out = _PROGRAMS.run(key, make_program, (list(values), list(externals), output_gradients))
+    return None if out is stateful_jit.NOT_COMPILED else out

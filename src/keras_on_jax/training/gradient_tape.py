@@ -601,8 +601,13 @@ def _rerun(parent, stop_at, tape_index, injections):
         context.stack = list(root.call_stack)
         st.tapes, st.depth, st.run = [], 0, run
         _refresh()
-        with scopes.StatelessScope(list(zip(root.variables, root.values))):
-            root.fn()
+        # The re-run's layer calls refill `add_loss` lists: put back what the step had.
+        with scopes.StatelessScope(list(zip(root.variables, root.values))), \
+                scopes.LayerCallLog() as call_log:
+            try:
+                root.fn()
+            finally:
+                call_log.restore()
     except _StopReplay as stop:
         if stop.run is not run:
             raise
