@@ -150,6 +150,9 @@ def _make_tensorflow_shim():
         "concat": _lazy("keras_on_jax.ops:concatenate"),
         "ones": _lazy("keras_on_jax.ops:ones"),
         "zeros": _lazy("keras_on_jax.ops:zeros"),
+        # The training-loop guide's activity regularization layer (same arguments).
+        "reduce_sum": _lazy("keras_on_jax.ops:sum"),
+        "reduce_mean": _lazy("keras_on_jax.ops:mean"),
     })
     tf.__version__ = "keras_on_jax-shim"
     tf.__path__ = []  # a package, so `from tensorflow.keras import layers` resolves

@@ -374,3 +374,24 @@ def test_input_signature_checks_and_converts():
     assert out.dtype == np.float32
     with pytest.raises(ValueError, match=r"Expected shape \(None, 2\)"):
         double(np.ones((3, 4), "float32"))
+
+
+def test_outer_tape_differentiates_through_a_function_and_iterators_run_eagerly():
+    w = keras.Variable(np.array([2.0, 3.0], "float32"), name="w")
+
+    @keras.function
+    def energy(x):
+        return ops.sum(w * w * x)
+
+    x = np.ones(2, "float32")
+    with keras.GradientTape() as tape:
+        e = energy(x)
+    np.testing.assert_allclose(tape.gradient(e, w), [4.0, 6.0])  # 2 w x
+
+    @keras.function
+    def take(iterator):
+        return next(iterator) * 2
+
+    batches = iter([np.ones(2, "float32"), np.full(2, 5.0, "float32")])
+    np.testing.assert_allclose(take(batches), [2.0, 2.0])
+    np.testing.assert_allclose(take(batches), [10.0, 10.0])  # `next` ran again

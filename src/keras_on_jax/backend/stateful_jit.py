@@ -21,15 +21,20 @@ returns those losses and puts them back into the lists as arrays after each call
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from keras_on_jax.backend import scopes
+from keras_on_jax.backend.keras_tensor import KerasTensor
 from keras_on_jax.backend.variables import Variable
 
 _MAX_DISCOVERY_TRACES = 8
+_CONTAINERS = (list, tuple, dict, str, bytes, jax.Array, np.ndarray)
+_PLAIN_TYPES = frozenset({list, tuple, dict, str, bytes, int, float, bool, type(None),
+                          np.ndarray, type(jnp.zeros(()))})
 
 
 class _Rediscover(Exception):
@@ -52,9 +57,13 @@ class _DiscoveryScope(scopes.StatelessScope):
 
 
 def is_static_leaf(x):
-    """Leaves of a call's structure that are not arrays to trace (Variables included: a
-    Variable is an NNX pytree, but it is passed and returned as itself)."""
-    return isinstance(x, Variable)
+    """Leaves of a call's structure that are not arrays to trace: Variables (an NNX
+    pytree, but passed and returned as themselves) and iterables that are not containers
+    (iterators, generators, `range`), which JAX would otherwise warn about."""
+    if type(x) in _PLAIN_TYPES:  # the common case, without the slower ABC checks
+        return False
+    return isinstance(x, Variable) or (
+        isinstance(x, Iterable) and not isinstance(x, _CONTAINERS))
 
 
 def _refcounts(values):
@@ -209,8 +218,8 @@ def signature(args, kwargs, objects=False):
     Concrete arrays (JAX or numeric NumPy) are the program's inputs, keyed by shape and
     dtype; Python scalars are constants keyed by value; other objects (Variables,
     layers, ...) are keyed by identity when `objects=True`, else the call is not
-    compiled. A tracer is never compiled, nor (without `objects`) an array carrying a
-    Keras mask or a non-numeric NumPy array.
+    compiled. A tracer or a KerasTensor is never compiled, nor (without `objects`) an
+    array carrying a Keras mask or a non-numeric NumPy array.
     """
     leaves, treedef = jax.tree.flatten((args, kwargs), is_leaf=is_static_leaf)
     key = [treedef]
@@ -227,7 +236,7 @@ def signature(args, kwargs, objects=False):
             dynamic.append(x)
         elif isinstance(x, _SCALARS):
             key.append((type(x), x))
-        elif objects:
+        elif objects and not isinstance(x, KerasTensor):
             key.append(Ident(x))
         else:
             return None

@@ -42,7 +42,7 @@ class _Cache:
     def __init__(self, version, eligible):
         self.version = version
         self.eligible = eligible
-        self.programs = stateful_jit.ProgramCache()
+        self.programs = stateful_jit.ProgramCache(size=16)
 
 
 def _eligible(layer):

@@ -42,7 +42,7 @@ def run(optimizer, grads, variables):
            stateful_jit.scalar_attributes(optimizer))
     cache = optimizer.__dict__.get("_compiled_applies")
     if cache is None:
-        cache = optimizer.__dict__["_compiled_applies"] = stateful_jit.ProgramCache()
+        cache = optimizer.__dict__["_compiled_applies"] = stateful_jit.ProgramCache(size=16)
 
     def make_program():
         present = [g is not None for g in grads]

@@ -42,6 +42,7 @@ from __future__ import annotations
 import functools
 import types
 import weakref
+from collections.abc import Iterator
 
 import jax
 import jax.numpy as jnp
@@ -49,6 +50,7 @@ import numpy as np
 
 from keras_on_jax.backend import scopes, stateful_jit
 from keras_on_jax.backend.keras_tensor import KerasTensor
+from keras_on_jax.layers.layer import _CALL_CONTEXT
 
 _RUN_EAGERLY = [False]
 
@@ -182,10 +184,18 @@ class Function:
     def __call__(self, *args, **kwargs):
         if self._input_signature is not None:
             args = self._check_signature(args, kwargs)
-        if _RUN_EAGERLY[0] or not scopes.is_plain() or _traced_or_symbolic((args, kwargs)):
-            # Eager on request, or inside an enclosing trace: part of that program.
+        signature = None
+        if (not _RUN_EAGERLY[0] and scopes.is_plain()
+                and getattr(_CALL_CONTEXT, "tape_record", None) is None):
+            signature = stateful_jit.signature(args, kwargs, objects=True)
+        if signature is None or any(type(x) not in stateful_jit._PLAIN_TYPES
+                                    and isinstance(x, Iterator) for x in signature[2][1]):
+            # Plain Python: on request; inside an enclosing trace (a scope, tracers or
+            # KerasTensors among the arguments), as part of that program; while an eager
+            # GradientTape records (it records the calls inside); or given an iterator,
+            # whose `next()` must run on every call.
             return self._python_function(*args, **kwargs)
-        key, dynamic, template = stateful_jit.signature(args, kwargs, objects=True)
+        key, dynamic, template = signature
         program = self._programs.get(key)
         if program is None:
             program = self._new_program(template)
@@ -256,13 +266,6 @@ class Function:
 
     def _name(self):
         return f"Function `{getattr(self._python_function, '__name__', 'function')}`"
-
-
-def _traced_or_symbolic(structure):
-    for leaf in jax.tree.leaves(structure, is_leaf=stateful_jit.is_static_leaf):
-        if isinstance(leaf, (jax.core.Tracer, KerasTensor)):
-            return True
-    return False
 
 
 def _control_flow_error(python_function, error):
