@@ -21,6 +21,7 @@ returns those losses and puts them back into the lists as arrays after each call
 from __future__ import annotations
 
 import sys
+import weakref
 from collections.abc import Iterable
 
 import jax
@@ -327,6 +328,18 @@ class ProgramCache:
                 del self._programs[next(iter(self._programs))]
 
 
+# Per-object caches live outside the objects (a copied or pickled object carries none).
+_OBJECT_CACHES = weakref.WeakKeyDictionary()
+
+
+def program_cache(obj, size=None):
+    """The `ProgramCache` of `obj` (made on first use)."""
+    cache = _OBJECT_CACHES.get(obj)
+    if cache is None:
+        cache = _OBJECT_CACHES[obj] = ProgramCache(size=size)
+    return cache
+
+
 def call_method(obj, method, *args, **kwargs):
     """`method(obj, *args, **kwargs)` through `obj`'s compiled programs, or `NOT_COMPILED`
     (the caller then calls it eagerly).
@@ -341,9 +354,7 @@ def call_method(obj, method, *args, **kwargs):
     if sig is None:
         return NOT_COMPILED
     key, dynamic, template = sig
-    cache = obj.__dict__.get("_compiled_programs")
-    if cache is None:
-        cache = obj.__dict__["_compiled_programs"] = ProgramCache(size=32)
+    cache = program_cache(obj, size=32)
 
     def make_program():
         def run(values):

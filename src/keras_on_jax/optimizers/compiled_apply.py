@@ -40,9 +40,7 @@ def run(optimizer, grads, variables):
     key = (tuple(stateful_jit.Ident(v) for v in variables),
            tuple(None if g is None else (g.shape, g.dtype, g.weak_type) for g in grads),
            stateful_jit.scalar_attributes(optimizer))
-    cache = optimizer.__dict__.get("_compiled_applies")
-    if cache is None:
-        cache = optimizer.__dict__["_compiled_applies"] = stateful_jit.ProgramCache(size=16)
+    cache = stateful_jit.program_cache(optimizer, size=16)
 
     def make_program():
         present = [g is not None for g in grads]

@@ -33,6 +33,11 @@ draws the same mask), and differentiates it with `jax.vjp`. A `gradient` taken w
 other tapes record is itself recorded on them, as a node that redoes that replay from the
 outer replay's values, so nested tapes give gradients of gradients. Gradients with respect
 to watched arrays (`tape.watch(x)`) always use this path, also inside the trainer's step.
+An eager loop records the same nodes every step: after a few steps the replay and its vjp
+run as one compiled program per recorded structure (`training/compiled_tape.py`).
+
+Inside `keras_on_jax.function` the function is re-runnable like the trainer's step, so
+the first mechanism applies there.
 
 A `jax.numpy` function called directly on recorded values outside the trainer's step cannot
 be connected: `gradient` then raises a `ValueError` that says so and points to `keras.ops`

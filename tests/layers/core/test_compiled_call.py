@@ -93,7 +93,7 @@ def test_optimizer_apply_compiled_equals_eager(monkeypatch):
             optimizer.apply_gradients(zip(grads, variables))
             history.append([v.numpy().copy() for v in variables])
         # Compiled before `beta_1` changed; the new value then runs eagerly (a new key).
-        assert len(_compiled(optimizer._compiled_applies)) == (
+        assert len(_compiled(stateful_jit.program_cache(optimizer))) == (
             stateful_jit.EAGER_CALLS_BEFORE_COMPILING < CALLS - 2)
         return history, int(optimizer.iterations.numpy())
 
