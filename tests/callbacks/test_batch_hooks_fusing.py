@@ -49,7 +49,8 @@ def test_hooks_passed_by_name_and_callback_list_report():
     assert not CallbackList([legacy]).observes_batches("test")
     tests = keras.callbacks.LambdaCallback(on_test_batch_end=lambda batch, logs: seen.append(-1))
     assert CallbackList([tests]).observes_batches("test")
-    assert not CallbackList([keras.callbacks.LambdaCallback(on_epoch_end=print)]).observes_batches("train")
+    epochs_only = keras.callbacks.LambdaCallback(on_epoch_end=print)
+    assert not CallbackList([epochs_only]).observes_batches("train")
     model, x, y = _fit([legacy], epochs=1)
     model.evaluate(x, y, batch_size=8, verbose=0, callbacks=[tests])
     assert seen == [0, 1, 2, 3, 4, -1, -1, -1, -1, -1]

@@ -34,8 +34,7 @@ from keras_on_jax.backend.variables import Variable
 
 _MAX_DISCOVERY_TRACES = 8
 _CONTAINERS = (list, tuple, dict, str, bytes, jax.Array, np.ndarray)
-_PLAIN_TYPES = frozenset({list, tuple, dict, str, bytes, int, float, bool, type(None),
-                          np.ndarray, type(jnp.zeros(()))})
+_PLAIN_TYPES = {list, tuple, dict, str, bytes, int, float, bool, type(None), np.ndarray}
 
 
 class _Rediscover(Exception):
@@ -63,6 +62,10 @@ def is_static_leaf(x):
     (iterators, generators, `range`), which JAX would otherwise warn about."""
     if type(x) in _PLAIN_TYPES:  # the common case, without the slower ABC checks
         return False
+    if isinstance(x, jax.Array):
+        if not isinstance(x, jax.core.Tracer):
+            _PLAIN_TYPES.add(type(x))  # the concrete array class (no array made at import:
+        return False  # that would start the XLA backend before `jax.distributed`)
     return isinstance(x, Variable) or (
         isinstance(x, Iterable) and not isinstance(x, _CONTAINERS))
 
