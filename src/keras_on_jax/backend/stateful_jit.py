@@ -131,7 +131,7 @@ class StatefulJit:
             ro = [v.get_raw_value() for v in self.read]
             rw = [v.get_raw_value() for v in self.written]
             if self._donate and rw:
-                rw = _donatable(rw, ro + jax.tree.leaves(dynamic))
+                rw = _donatable(rw, ro + jax.tree.leaves(dynamic))  # buffers passed twice
             try:
                 arrays, new_rw, losses = self._jitted(ro, rw, dynamic)
             except _Rediscover:
@@ -141,7 +141,8 @@ class StatefulJit:
                 v.set_raw_value(value)
             start = 0
             for layer, n in self._loss_layers:
-                layer._losses = list(losses[start:start + n])
+                if n or layer._losses:  # (an empty list stays as it is)
+                    layer._losses = list(losses[start:start + n])
                 start += n
             treedef, leaves = self._out
             it = iter(arrays)
