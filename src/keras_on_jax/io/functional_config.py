@@ -14,6 +14,11 @@ from keras_on_jax.io import serialization
 from keras_on_jax.backend.keras_tensor import KerasTensor
 
 
+def _operations(model):
+    """The model's layers and ops (Keras writes both in `layers`)."""
+    return getattr(model, "operations", None) or model.layers
+
+
 def _model_nodes(model):
     return {id(n) for n in getattr(model, "_graph_nodes", [])}
 
@@ -36,7 +41,7 @@ def functional_get_config(model):
         layer = t._keras_history[0]
         node_ids.add(id(layer._inbound_nodes[t._keras_history[1]]))
     kept_index = {}
-    for layer in model.layers:
+    for layer in _operations(model):
         for i, node in enumerate(_kept_nodes(layer, node_ids)):
             kept_index[id(node)] = i
 
@@ -61,7 +66,7 @@ def functional_get_config(model):
         return serialization.serialize_keras_object(value)
 
     layer_configs = []
-    for layer in model.layers:
+    for layer in _operations(model):
         entry = serialization.serialize_keras_object(layer)
         entry["name"] = layer.name
         nodes = []

@@ -229,3 +229,9 @@ __all__ = [
     'scatter', 'scatter_update', 'shape', 'slice', 'slice_update', 'stop_gradient', 'switch',
     'unstack', 'vectorized_map', 'while_loop',
 ]
+
+
+# Calls on KerasTensors build graph nodes (the classes of ops/op_table.py).
+from keras_on_jax.ops.builtin_ops import make_symbolic  # noqa: E402
+
+make_symbolic(globals(), "core")

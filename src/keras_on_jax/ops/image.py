@@ -508,3 +508,9 @@ __all__ = [
     'perspective_transform', 'resize', 'rgb_to_grayscale', 'rgb_to_hsv', 'scale_and_translate',
     'sobel_edges', 'ssim',
 ]
+
+
+# Calls on KerasTensors build graph nodes (the classes of ops/op_table.py).
+from keras_on_jax.ops.builtin_ops import make_symbolic  # noqa: E402
+
+make_symbolic(globals(), "image")
