@@ -23,7 +23,8 @@ from keras_on_jax.backend import config as backend_config
 from keras_on_jax.backend import dtypes, keras_tensor
 from keras_on_jax.backend.keras_tensor import KerasTensor, _nested_symbolic
 from keras_on_jax.ops import op_table, symbolic_specs
-from keras_on_jax.ops.operation import Operation, compute_output_spec
+from keras_on_jax.ops.operation import Operation
+from keras_on_jax.ops.output_specs import broadcast_output_spec, compute_output_spec, with_context
 
 _NESTED = (list, tuple, dict)
 
@@ -65,10 +66,13 @@ class OpSpec:
             self._plan = plan
         return self._plan
 
+    def parameter_names(self):
+        return {name for name, _, _ in self.plan()}
+
     def defaults(self):
         params = self.signature().parameters
         return {n: params[n].default for n in self.config
-                if params[n].default is not inspect.Parameter.empty}
+                if n in params and params[n].default is not inspect.Parameter.empty}
 
 
 _SPECS = {}  # (module, class name) -> OpSpec
@@ -109,12 +113,14 @@ class BuiltinOperation(Operation):
             values[key] = value
         if spec.fn is not None:
             values = {**spec.defaults(), **values}
-            missing = [n for n in spec.config if n not in values]
+            params = spec.signature().parameters
+            missing = [n for n in spec.config if n not in values and n in params]
             if missing:
                 raise TypeError(
                     f"{spec.class_name}() missing required argument(s): {', '.join(missing)}"
                 )
         super().__init__(name=name)
+        values = {n: values[n] for n in spec.config if n in values}  # Keras's order
         self._config = _standardize_config(spec.class_name, values)
 
     def call(self, *args, **kwargs):
@@ -130,16 +136,18 @@ class BuiltinOperation(Operation):
         return spec.fn(*positional, **keywords)
 
     def compute_output_spec(self, *args, **kwargs):
-        rule = symbolic_specs.RULES.get(self._spec.class_name)
-        if rule is not None:
-            return rule(self, *args, **kwargs)
-        if self._spec.class_name in op_table.ELEMENTWISE:
-            return _broadcast_output_spec(self, args, kwargs)
+        name = self._spec.class_name
+        if name in symbolic_specs.RULES:
+            return symbolic_specs.RULES[name](self, *args, **kwargs)
+        if name in op_table.ELEMENTWISE:
+            return broadcast_output_spec(self, args, kwargs)
         try:
             return compute_output_spec(self.call, *args, **kwargs)
         except Exception as e:
-            raise type(e)(f"Error in op '{self.name}' ({self._spec.class_name}) on symbolic "
-                          f"inputs: {e}") from e
+            if name in symbolic_specs.FALLBACK_RULES:
+                return symbolic_specs.FALLBACK_RULES[name](self, *args, **kwargs)
+            raise with_context(e, f"Exception encountered when calling {name}.call() on "
+                                  f"symbolic inputs (op '{self.name}'): {e}") from e
 
     def get_config(self):
         config = dict(self._config)
@@ -166,7 +174,8 @@ def _function_arguments(spec, config, args, kwargs):
             positional.extend(remaining)
             remaining = []
             continue
-        if kind == "varkw":
+        if kind == "varkw":  # config the function reads from **kwargs (`rms_scaling`)
+            keywords.update({k: v for k, v in config.items() if k not in spec.parameter_names()})
             continue
         if kind == "config":
             value, have = config.get(name), name in config
@@ -194,6 +203,8 @@ def _standardize_config(class_name, values):
     values = dict(values)
     if "dtype" in values and (values["dtype"] is not None or class_name in _FLOATX_DEFAULT):
         values["dtype"] = dtypes.standardize_dtype(values["dtype"])
+    if class_name in symbolic_specs.CONFIG_RULES:
+        values = symbolic_specs.CONFIG_RULES[class_name](values)
     if class_name in _STANDARDIZED_LAYOUT:
         if values.get("data_format") is None:
             values["data_format"] = backend_config.image_data_format()
@@ -207,46 +218,6 @@ _STANDARDIZED_LAYOUT = frozenset({
     "MaxPool", "AveragePool", "Conv", "DepthwiseConv", "SeparableConv", "ConvTranspose",
     "DepthToSpace", "SpaceToDepth",
 })
-
-
-def _broadcast_output_spec(op, args, kwargs):
-    """Element-wise ops: Keras's broadcasting of (possibly unknown) sizes for the shape;
-    the dtype from tracing the op on arrays whose unknown sizes are 1."""
-    shapes = [a.shape if isinstance(a, KerasTensor) else getattr(a, "shape", ())
-              for a in (*args, *kwargs.values()) if not isinstance(a, (str, type(None)))]
-    shape = ()
-    for s in shapes:
-        shape = broadcast_shapes(shape, s)
-
-    def known(x):
-        if isinstance(x, KerasTensor):
-            return KerasTensor(tuple(1 if d is None else d for d in x.shape), x.dtype)
-        return x
-
-    out = compute_output_spec(op.call, *[known(a) for a in args],
-                              **{k: known(v) for k, v in kwargs.items()})
-    return KerasTensor(shape, dtype=out.dtype)
-
-
-def broadcast_shapes(shape1, shape2):
-    """Keras's broadcasting of two shapes whose sizes may be unknown (None)."""
-    s1, s2 = list(shape1), list(shape2)
-    n = max(len(s1), len(s2))
-    s1, s2 = [1] * (n - len(s1)) + s1, [1] * (n - len(s2)) + s2
-    out = []
-    for a, b in zip(s1, s2):
-        if a == 1:
-            out.append(b)
-        elif a is None:
-            out.append(None if b == 1 else b)
-        elif b in (1, None, a):
-            out.append(a)
-        else:
-            raise ValueError(
-                f"Cannot broadcast shape, the failure dim has value {a}, which cannot be "
-                f"broadcasted to {b}. Input shapes are: {list(shape1)} and {list(shape2)}."
-            )
-    return tuple(out)
 
 
 def op_class(class_name, module=None):
@@ -301,7 +272,12 @@ def all_op_classes():
 def _symbolic_call(spec, args, kwargs):
     bound = spec.signature().bind(*args, **kwargs)
     bound.apply_defaults()
-    values = bound.arguments
+    values = dict(bound.arguments)
+    varkw = next((n for n, kind, _ in spec.plan() if kind == "varkw"), None)
+    if varkw is not None:  # config arguments the function takes through **kwargs
+        extra = dict(values[varkw])
+        values.update({n: extra.pop(n) for n in spec.config if n in extra})
+        values[varkw] = extra
     config = {}
     for name in spec.config:
         value = values.get(name)

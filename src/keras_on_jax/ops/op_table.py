@@ -45,7 +45,7 @@ IMAGE = [
     ("HSVToRGB", "hsv_to_rgb", "data_format"),
     ("Resize", "resize", "size interpolation antialias crop_to_aspect_ratio pad_to_aspect_ratio fill_mode fill_value data_format"),
     ("AffineTransform", "affine_transform", "interpolation fill_mode fill_value data_format"),
-    ("ExtractPatches", "extract_patches extract_patches_3d", "size strides dilation_rate padding data_format"),
+    ("ExtractPatches", "extract_patches", "size strides dilation_rate padding data_format"),
     ("MapCoordinates", "map_coordinates", "order fill_mode fill_value"),
     ("PadImages", "pad_images", "top_padding left_padding bottom_padding right_padding target_height target_width data_format"),
     ("CropImages", "crop_images", "top_cropping left_cropping bottom_cropping right_cropping target_height target_width data_format"),

@@ -24,11 +24,9 @@ from __future__ import annotations
 
 import inspect
 
-import jax
-import numpy as np
-
-from keras_on_jax.backend import naming, scopes
-from keras_on_jax.backend.keras_tensor import KerasTensor, Node, has_symbolic_args
+from keras_on_jax.backend import naming
+from keras_on_jax.backend.keras_tensor import Node, has_symbolic_args
+from keras_on_jax.ops.output_specs import compute_output_spec, with_context
 
 # Values Keras's automatic config keeps (anything else makes `get_config` explicit).
 _AUTO_CONFIG_TYPES = (str, int, float, bool, type(None))
@@ -82,7 +80,8 @@ class Operation:
         try:
             return compute_output_spec(self.call, *args, **kwargs)
         except Exception as e:
-            raise type(e)(
+            raise with_context(
+                e,
                 "Could not automatically infer the output shape / dtype of "
                 f"'{self.name}' (of type {type(self).__name__}). Either the "
                 f"`{type(self).__name__}.call()` method is incorrect, or you need to "
@@ -181,93 +180,6 @@ def _leaves(value):
             yield from _leaves(v)
     else:
         yield value
-
-
-# ---------------------------------------------------------------------------------------
-# Output specs by tracing
-# ---------------------------------------------------------------------------------------
-def _is_leaf(x):
-    return isinstance(x, KerasTensor) or x is None
-
-
-def compute_output_spec(fn, *args, **kwargs):
-    """The KerasTensors `fn(*args, **kwargs)` returns when its KerasTensor arguments are
-    replaced by arrays of their shape and dtype (`keras.backend.compute_output_spec`).
-
-    As in Keras 3 on JAX, every unknown (`None`) dimension is one JAX symbolic dimension
-    (at least 2), so that output dimensions that depend on it come back unknown and
-    equal unknown sizes (square images, matching sequence lengths) stay compatible.
-    Functions that need concrete sizes (a Python `range` over a dimension) are traced
-    again with two concrete sizes instead; a dimension that differs between the two is
-    unknown.
-    """
-    flat, treedef = jax.tree.flatten((args, kwargs), is_leaf=_is_leaf)
-    positions = [i for i, x in enumerate(flat) if isinstance(x, KerasTensor)]
-
-    def trace(fill):
-        def traced(*arrays):
-            filled = list(flat)
-            for i, a in zip(positions, arrays):
-                filled[i] = a
-            a, k = jax.tree.unflatten(treedef, filled)
-            with scopes.SymbolicScope():
-                return fn(*a, **k)
-
-        structs = [
-            jax.ShapeDtypeStruct(tuple(fill if d is None else d for d in flat[i].shape),
-                                 _jax_dtype(flat[i].dtype))
-            for i in positions
-        ]
-        return jax.eval_shape(traced, *structs)
-
-    has_unknown = any(None in flat[i].shape for i in positions)
-    with scopes.SpecTracingScope():
-        if not has_unknown:
-            return _to_keras_tensors(trace(None), None)
-        try:
-            return _to_keras_tensors(trace(_symbolic_dim()), None)
-        except Exception as symbolic_error:
-            try:
-                first, second = trace(_PROBES[0]), trace(_PROBES[1])
-            except Exception:
-                raise symbolic_error from None
-            return _to_keras_tensors(first, second)
-
-
-_PROBES = (83, 89)
-_SYMBOLIC_DIM = []
-
-
-def _symbolic_dim():
-    if not _SYMBOLIC_DIM:
-        _SYMBOLIC_DIM.append(
-            jax.export.symbolic_shape("(dynamic_dimension)", constraints=["dynamic_dimension>=2"])[0]
-        )
-    return _SYMBOLIC_DIM[0]
-
-
-def _jax_dtype(dtype):
-    return np.dtype(object) if dtype == "string" else dtype
-
-
-def _to_keras_tensors(out, other):
-    """ShapeDtypeStructs -> KerasTensors; symbolic dims (or dims that differ from
-    `other`'s, the second probe) become None."""
-
-    def convert(x, y=None):
-        if not isinstance(x, jax.ShapeDtypeStruct):
-            return x
-        shape = []
-        for i, d in enumerate(x.shape):
-            known = isinstance(d, (int, np.integer)) and not jax.export.is_symbolic_dim(d)
-            if known and y is not None and y.shape[i] != d:
-                known = False
-            shape.append(int(d) if known else None)
-        return KerasTensor(tuple(shape), dtype=x.dtype)
-
-    if other is None:
-        return jax.tree.map(convert, out)
-    return jax.tree.map(convert, out, other)
 
 
 __all__ = ["Operation", "compute_output_spec"]
