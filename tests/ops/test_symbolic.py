@@ -267,3 +267,249 @@ def test_symbolic_result_is_the_eager_result(name, args, kwargs):
         assert any(None in shape for shape, _ in symbolic)
     else:
         assert symbolic == eager
+
+
+# ----------------------------------------------------------------------------- op classes
+
+
+def _keras_op_classes():
+    """Every op class of real Keras's `keras.src.ops.*` modules: {(module, name): class}."""
+    import keras.src.ops as keras_ops
+    from keras.src.ops.operation import Operation
+
+    found = {}
+    for info in pkgutil.iter_modules(keras_ops.__path__):
+        if info.name.endswith("_test"):
+            continue
+        module = importlib.import_module(f"keras.src.ops.{info.name}")
+        for name, value in vars(module).items():
+            if (inspect.isclass(value) and issubclass(value, Operation)
+                    and value.__module__ == module.__name__):
+                found[(module.__name__, name)] = value
+    return found
+
+
+KERAS_OP_CLASSES = _keras_op_classes()
+# Values for the constructor arguments Keras's op classes require.
+REQUIRED = {
+    "shape": (2, 3), "dtype": "float16", "cond": lambda x: x < 3, "body": lambda x: x + 1,
+    "lower": 0, "upper": 3, "body_fun": lambda i, x: x, "function": lambda x: x, "size": (2, 2),
+    "order": 1, "spatial_dims": (1, 2), "method": "linear", "k": 2, "sequence_length": 4,
+    "sequence_stride": 2, "fft_length": 4, "threshold": 0.5, "default_value": 0.0,
+    "pool_size": 2, "output_size": (2, 2), "num_classes": 3, "axes": [0], "axis": 1,
+    "max_val": 1.0, "kernel_size": 2, "block_size": 2, "x_min": 0.0, "x_max": 1.0,
+    "subscripts": "ij->i", "indices_or_sections": 2, "source": 0, "destination": 1,
+    "repeats": 2, "newshape": (-1, 2), "shift": 1, "axis1": 0, "axis2": 1, "kth": 1,
+    "pad_width": 1,
+}
+
+
+def test_op_table_is_keras_op_classes():
+    """One table entry per Keras op class, with Keras's config arguments in order."""
+    ours = {(s.keras_module, s.class_name): s for s in builtin_ops._SPECS.values()}
+    theirs = {k: v for k, v in KERAS_OP_CLASSES.items()
+              if k[0] not in ("keras.src.ops.operation", "keras.src.ops.function")}
+    assert len(theirs) > 320
+    assert sorted(ours) == sorted(theirs)
+    for key, cls in theirs.items():
+        params = inspect.signature(cls.__init__).parameters.values()
+        config = tuple(p.name for p in params
+                       if p.name not in ("self", "name") and p.kind is not p.VAR_KEYWORD)
+        assert ours[key].config == config, key
+        for fn_name in ours[key].functions:  # the function each class runs exists here
+            assert callable(getattr(getattr(ops, ours[key].module), fn_name)), (key, fn_name)
+
+
+@pytest.mark.parametrize("key", sorted(KERAS_OP_CLASSES), ids=lambda k: f"{k[0][14:]}.{k[1]}")
+def test_every_keras_op_class_resolves_from_its_config(key):
+    module, class_name = key
+    if class_name == "Function":
+        return  # the graph base of Keras's Functional: it has no config (`keras.Function`)
+    cls = KERAS_OP_CLASSES[key]
+    params = inspect.signature(cls.__init__).parameters.values()
+    required = {p.name: REQUIRED[p.name] for p in params if p.name not in ("self", "name")
+                and p.default is p.empty and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)}
+    try:
+        instance = cls(**required)
+    except ValueError:  # a defaulted argument Keras requires anyway (MultiHot's num_classes)
+        instance = cls(**{p.name: REQUIRED[p.name] for p in params if p.name in REQUIRED})
+    try:
+        envelope = keras.saving.serialize_keras_object(instance)
+    except NotImplementedError:  # a callable in the config: Keras cannot write the class
+        resolved = serialization.builtin_class(class_name, module)
+        assert resolved is not None and resolved.__name__ == class_name
+        return
+    if "function" in required:  # the config holds a lambda (bytecode): trusted here
+        ours = serialization.deserialize_keras_object(envelope, safe_mode=False)
+        assert type(ours).__name__ == class_name
+        return
+    ours = serialization.deserialize_keras_object(envelope)
+    assert type(ours).__name__ == class_name
+    assert isinstance(ours, kj.Operation)
+    # ... and written back as Keras wrote it.
+    assert _json(serialization.serialize_keras_object(ours)) == _json(envelope)
+
+
+def _json(value):
+    import json
+
+    return json.loads(json.dumps(value, default=list))
+
+
+# ----------------------------------------------------------------------------- KerasTensor
+
+OPERATORS = {
+    "+": lambda a, b: a + b, "r+": lambda a, b: 2 + a, "-": lambda a, b: a - b,
+    "r-": lambda a, b: 1.5 - a, "*": lambda a, b: a * b, "r*": lambda a, b: 3 * a,
+    "/": lambda a, b: a / b, "r/": lambda a, b: 1 / a, "//": lambda a, b: a // b,
+    "r//": lambda a, b: 7 // a, "%": lambda a, b: a % b, "r%": lambda a, b: 5 % a,
+    "**": lambda a, b: a ** 2, "r**": lambda a, b: 2 ** a, "@": lambda a, b: a @ b.reshape((3, -1)),
+    "r@": lambda a, b: b.reshape((3, -1)).__rmatmul__(a),
+    "<": lambda a, b: a < b, "<=": lambda a, b: a <= 0.5, ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b, "!=": lambda a, b: a != b, "neg": lambda a, b: -a,
+    "abs": lambda a, b: abs(a), "~": lambda a, b: ~(a > 0), "&": lambda a, b: (a > 0) & (b > 0),
+    "r&": lambda a, b: True & (a > 0), "|": lambda a, b: (a > 0) | (b > 0),
+    "r|": lambda a, b: False | (a > 0), "^": lambda a, b: (a > 0) ^ (b > 0),
+    "r^": lambda a, b: True ^ (a > 0), "round": lambda a, b: round(a, 2),
+    "reshape": lambda a, b: a.reshape((-1, 2)), "squeeze": lambda a, b: a[:, None].squeeze(1),
+}
+
+
+@pytest.mark.parametrize("op", sorted(OPERATORS))
+def test_operators_make_keras_op_nodes(op):
+    def build(lib):
+        a, b = lib.KerasTensor((None, 3)), lib.KerasTensor((None, 3))
+        out = OPERATORS[op](a, b)
+        return type(out._keras_history.operation).__name__, out.shape, out.dtype
+
+    assert build(kj) == build(keras)
+
+
+GETITEM = [
+    (0,), (slice(None), 0), (slice(None), slice(1, 3)), (Ellipsis, 1), (slice(None), None),
+    (None, Ellipsis, slice(None, None, 2)), (slice(None), -1, slice(0, 1)), (slice(None, None, -1),),
+    (slice(None), Ellipsis, None, 0),
+]
+
+
+@pytest.mark.parametrize("key", GETITEM, ids=[str(k) for k in GETITEM])
+def test_getitem_shapes_match_keras(key):
+    def spec(lib):
+        out = lib.KerasTensor((None, 4, 5))[key]
+        return type(out._keras_history.operation).__name__, out.shape, out.dtype
+
+    assert spec(kj) == spec(keras)
+
+
+@pytest.mark.parametrize("key,match", [
+    ((slice(None), 9), "out-of-bounds index"), ((Ellipsis, 0, Ellipsis), "only have one ellipsis"),
+    ((0, 0, 0, 0), "has to many indices"), ("a", "Unsupported key type"),
+])
+def test_getitem_errors_are_keras_errors(key, match):
+    for lib in (keras, kj):
+        with pytest.raises(ValueError, match=match):
+            lib.KerasTensor((None, 4, 5))[key]
+
+
+def test_tensor_index_is_refused_as_in_keras():
+    for lib in (keras, kj):
+        x = lib.KerasTensor((None, 4))
+        with pytest.raises(ValueError, match="Unsupported key type"):
+            x[lib.KerasTensor((None,), dtype="bool")]
+
+
+def test_keras_tensor_members():
+    x = kj.KerasTensor((None, 3, 1), dtype="float16", name="t")
+    assert (x.shape, x.dtype, x.ndim, x.sparse, x.ragged, x.ragged_rank, x.name) == (
+        (None, 3, 1), "float16", 3, False, False, None, "t")
+    assert kj.KerasTensor((2,)).name != kj.KerasTensor((2,)).name  # unique names
+    assert x.squeeze().shape == (None, 3) and x.squeeze(-1).shape == (None, 3)
+    assert x.reshape((-1, 3)).shape == (None, 3)
+    assert kj.KerasTensor((2,), ragged=True, ragged_rank=1).ragged_rank == 1
+    with pytest.raises(AttributeError, match="immutable"):
+        x.shape = (1, 3, 1)
+    with pytest.raises(ValueError, match="sparse=True` and `ragged=True"):
+        kj.KerasTensor((2,), sparse=True, ragged=True)
+    with pytest.raises(TypeError, match="cannot be used as a boolean"):
+        bool(x)
+    with pytest.raises(ValueError, match="cannot be used as input to a JAX function"):
+        jax.numpy.asarray(x)
+    with pytest.raises(ValueError, match="cannot convert it to a NumPy array"):
+        np.asarray(x)
+    with pytest.raises(ValueError, match="convert it to an int"):
+        int(x)
+    with pytest.raises(NotImplementedError, match="Iterating"):
+        list(x)
+    assert (x == x) is True and {x: 1}[x] == 1  # `==` stays identity, as in Keras
+    # NumPy values on the left defer to the KerasTensor (Keras 3 raises here).
+    y = np.float64(2.0) * kj.KerasTensor((None, 3)) + np.ones(3, "float32")
+    assert (type(y._keras_history.operation).__name__, y.shape, y.dtype) == ("Add", (None, 3), "float32")
+
+
+def test_ops_keep_none_batch_and_history():
+    x = kj.Input((12,), dtype="int32")
+    mask = ops.not_equal(x, 0)
+    e = kj.layers.Embedding(40, 8)(x)
+    e = e * ops.cast(ops.sqrt(8.0), e.dtype)
+    y = ops.mean(e, axis=1) + 1.0
+    assert (mask.shape, mask.dtype) == ((None, 12), "bool")
+    assert (e[:, 0, :].shape, y.shape, y.dtype) == ((None, 8), (None, 8), "float32")
+    history = y._keras_history
+    assert type(history.operation).__name__ == "Add" and history.node_index == 0
+    node = history.operation._inbound_nodes[0]
+    assert node.call_args[1] == 1.0 and node.input_tensors[0]._keras_history.operation.name.startswith("mean")
+
+
+def test_static_config_arguments_cannot_be_symbolic():
+    x = kj.KerasTensor((None, 3))
+    with pytest.raises(ValueError, match="Argument `newshape` of `keras.ops.reshape` must be a static"):
+        ops.reshape(x, kj.KerasTensor((2,), dtype="int32"))
+
+
+# ----------------------------------------------------------------------------- keras.Operation
+
+
+class Scale(kj.Operation):
+    def __init__(self, factor, name=None):
+        super().__init__(name=name)
+        self.factor = factor
+
+    def call(self, x):
+        return x * self.factor
+
+
+class TopTwo(kj.Operation):
+    def call(self, x):
+        return ops.top_k(x, 2)
+
+    def compute_output_spec(self, x):
+        shape = (*x.shape[:-1], 2)
+        return kj.KerasTensor(shape, x.dtype), kj.KerasTensor(shape, "int32")
+
+
+def test_operation_subclass_eager_symbolic_and_config():
+    op = Scale(3.0)
+    np.testing.assert_allclose(op(np.ones((2, 2), "float32")), 3.0)
+    y = op(kj.KerasTensor((None, 4)))
+    assert (y.shape, y.dtype) == ((None, 4), "float32") and y._keras_history.operation is op
+    assert op.get_config() == {"name": op.name, "factor": 3.0}
+    assert Scale.from_config(op.get_config()).factor == 3.0
+    values, indices = TopTwo()(kj.KerasTensor((None, 5)))
+    assert (values.shape, indices.dtype) == ((None, 2), "int32")
+    assert isinstance(op, kj.Operation) and repr(op) == f"<Operation name={op.name}>"
+    with pytest.raises(NotImplementedError, match="must override `get_config"):
+        Scale(np.ones(2)).get_config()
+
+
+def test_operation_subclass_in_a_functional_model_saved_and_loaded(tmp_path):
+    x = kj.Input((5,))
+    values, indices = TopTwo()(Scale(2.0)(kj.layers.Dense(5)(x)))
+    model = kj.Model(x, [values, ops.cast(indices, "float32")])
+    data = np.random.default_rng(0).normal(size=(3, 5)).astype("float32")
+    expected = model.predict(data, verbose=0)
+    path = str(tmp_path / "custom_ops.keras")
+    model.save(path)
+    loaded = kj.saving.load_model(path, custom_objects={"Scale": Scale, "TopTwo": TopTwo})
+    for a, b in zip(loaded.predict(data, verbose=0), expected):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+    assert [type(op).__name__ for op in loaded.operations][2:] == ["Scale", "TopTwo", "Cast"]

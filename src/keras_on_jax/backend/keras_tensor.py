@@ -12,6 +12,8 @@ is imported (it always is: `keras_on_jax/__init__.py` imports `ops`).
 
 from __future__ import annotations
 
+import collections
+
 import jax
 import numpy as np
 
@@ -166,6 +168,10 @@ class KerasTensor:
     def __hash__(self):
         return id(self)
 
+    # NumPy arrays and scalars defer to our reflected operators (`np.ones(3) + x`,
+    # `np.sqrt(8.0) * x` are op nodes) instead of trying to convert a placeholder.
+    __array_ufunc__ = None
+
     # ---- operators: each one is a Keras op node ------------------------------------------
     # Keras 3 maps `/` to TrueDivide, `~` `&` `|` `^` to the logical ops, and leaves `==`
     # as identity (so KerasTensors stay usable as dict keys); `!=` is NotEqual.
@@ -240,6 +246,13 @@ def _nested_symbolic(x):
     return False
 
 
+class KerasHistory(collections.namedtuple("KerasHistory", ["operation", "node_index", "tensor_index"])):
+    """Where a KerasTensor comes from: `operation._inbound_nodes[node_index]`'s output
+    number `tensor_index`."""
+
+    __slots__ = ()
+
+
 class Node:
     """One call of an operation (a layer or an op) on symbolic inputs."""
 
@@ -255,7 +268,7 @@ class Node:
         node_index = len(operation._inbound_nodes)
         operation._inbound_nodes.append(self)
         for i, t in enumerate(self.output_tensors):
-            t._keras_history = (operation, node_index, i)
+            t._keras_history = KerasHistory(operation, node_index, i)
         for t in self.input_tensors:
             if t._keras_history is not None:
                 t._keras_history[0]._outbound_nodes.append(self)

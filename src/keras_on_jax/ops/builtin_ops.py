@@ -121,7 +121,9 @@ class BuiltinOperation(Operation):
                 )
         super().__init__(name=name)
         values = {n: values[n] for n in spec.config if n in values}  # Keras's order
-        self._config = _standardize_config(spec.class_name, values)
+        if spec.class_name in symbolic_specs.CONFIG_RULES:  # what Keras's constructor changes
+            values = symbolic_specs.CONFIG_RULES[spec.class_name](values)
+        self._config = values
 
     def call(self, *args, **kwargs):
         spec = self._spec
@@ -197,14 +199,12 @@ def _function_arguments(spec, config, args, kwargs):
     return positional, keywords
 
 
-def _standardize_config(class_name, values):
+def _standardize_arguments(class_name, values):
     """The argument standardization Keras's functions do before making the op, so
     configs read as Keras writes them."""
     values = dict(values)
     if "dtype" in values and (values["dtype"] is not None or class_name in _FLOATX_DEFAULT):
         values["dtype"] = dtypes.standardize_dtype(values["dtype"])
-    if class_name in symbolic_specs.CONFIG_RULES:
-        values = symbolic_specs.CONFIG_RULES[class_name](values)
     if class_name in _STANDARDIZED_LAYOUT:
         if values.get("data_format") is None:
             values["data_format"] = backend_config.image_data_format()
@@ -237,7 +237,7 @@ def op_class(class_name, module=None):
             _load_module(spec.module)
         cls = type(spec.class_name, (BuiltinOperation,), {
             "_spec": spec,
-            "_keras_module": spec.keras_module,
+            "_keras_names": (spec.keras_module, spec.class_name),
             "__module__": f"keras_on_jax.ops.{spec.module}",
             "__doc__": f"Keras's `{spec.class_name}` op (`{spec.keras_module}`)."
                        + (f" Runs `keras.ops.{spec.functions[0]}`." if spec.functions else ""),
@@ -249,7 +249,7 @@ def op_class(class_name, module=None):
 def resolve_op_class(class_name, module):
     """The class a file names `module`.`class_name` (`keras.src.ops.numpy`, `Add`), or
     None: the table's op classes and the `Operation` base."""
-    if class_name == "Operation" and module.rsplit(".", 1)[-1] == "operation":
+    if class_name == "Operation" and module in ("keras", "keras.src.ops.operation"):
         return Operation
     return op_class(class_name, module)
 
@@ -300,7 +300,7 @@ def _symbolic_call(spec, args, kwargs):
             call_kwargs[name] = values[name]
         else:
             call_args.append(values[name])
-    op = op_class(spec.class_name, spec.module)(**config)
+    op = op_class(spec.class_name, spec.module)(**_standardize_arguments(spec.class_name, config))
     return op.symbolic_call(*call_args, **call_kwargs)
 
 

@@ -40,7 +40,7 @@ class Operation:
     `get_config` is automatic when the constructor takes only plain Python values.
     """
 
-    _keras_module = "keras.src.ops.operation"  # where files name this base class
+    _keras_names = ("keras", None)  # how files name this base class (module, registered)
 
     def __new__(cls, *args, **kwargs):
         instance = super().__new__(cls)
