@@ -10,13 +10,16 @@ node index is 1-based there). Reading accepts both that and Keras 2's
 
 from __future__ import annotations
 
-from keras_on_jax.io import serialization
+from keras_on_jax.io import keras2_ops, serialization
 from keras_on_jax.backend.keras_tensor import KerasTensor
 
 
 def _operations(model):
     """The model's layers and ops (Keras writes both in `layers`)."""
     return getattr(model, "operations", None) or model.layers
+
+
+_TF_OP_LAYERS = ("TFOpLambda", "SlicingOpLambda")
 
 
 def _model_nodes(model):
@@ -121,18 +124,26 @@ def _parse_k3_value(value):
     return ("__raw__", value)
 
 
-def _parse_node(node, layer_names, k2):
-    """Return (args, kwargs) with `_Ref`s, from a K3 dict node or a K2 list node."""
+def _parse_node(node, layer_names, k2, keeps_structure=False):
+    """Return (args, kwargs) with `_Ref`s, from a K3 dict node or a K2 list node.
+
+    A Keras 2 node is a list of slots `[name, node, tensor(, kwargs)]`, one per input
+    tensor; a TF-op layer (`keeps_structure`) writes a single input as the slot itself,
+    and a constant input as `["_CONSTANT_VALUE", -1, value, kwargs]`.
+    """
     if isinstance(node, dict):
         args = _parse_k3_value(node.get("args", []))
         kwargs = _parse_k3_value(node.get("kwargs", {}))
         return args, kwargs
-    # Keras 2: a list of slots [name, node, tensor(, kwargs)]
-    slots = node
+    single = bool(node) and isinstance(node[0], str)
+    slots = [node] if single else node
     refs = []
     kwargs = {}
     for slot in slots:
-        refs.append(_Ref(slot[0], int(slot[1]), int(slot[2])))
+        if slot[0] == "_CONSTANT_VALUE":
+            refs.append(("__raw__", slot[2]))
+        else:
+            refs.append(_Ref(slot[0], int(slot[1]), int(slot[2])))
         if len(slot) > 3 and slot[3]:
             kwargs = slot[3]
 
@@ -144,7 +155,7 @@ def _parse_node(node, layer_names, k2):
         return ("__raw__", v)
 
     kwargs = {k: k2_kw(v) for k, v in kwargs.items()}
-    args = [refs[0]] if len(refs) == 1 else [refs]
+    args = [refs[0]] if (single or (len(refs) == 1 and not keeps_structure)) else [refs]
     return args, kwargs
 
 
@@ -166,6 +177,10 @@ def functional_from_config(cls, config, custom_objects=None):
     order = []
     for entry in layer_configs:
         name = entry.get("name") or entry.get("config", {}).get("name")
+        if entry.get("class_name") in _TF_OP_LAYERS:  # Keras 2: becomes keras.ops calls
+            layers[name] = keras2_ops.TFOpCall(name, entry["config"]["function"])
+            order.append(name)
+            continue
         envelope = {k: v for k, v in entry.items() if k not in ("name", "inbound_nodes")}
         layer = serialization.deserialize_keras_object(envelope, custom_objects=custom_objects)
         layers[name] = layer
@@ -191,7 +206,8 @@ def functional_from_config(cls, config, custom_objects=None):
         nodes = entry.get("inbound_nodes", []) or []
         if isinstance(layers[name], InputLayer):
             continue
-        pending[name] = [_parse_node(n, layers, k2) for n in nodes]
+        keeps_structure = isinstance(layers[name], keras2_ops.TFOpCall)
+        pending[name] = [_parse_node(n, layers, k2, keeps_structure) for n in nodes]
     done_count = {name: 0 for name in pending}
 
     def resolve(value):
