@@ -85,3 +85,19 @@ def test_json_and_weights_files_both_ways(tmp_path):
     again = keras.models.model_from_json(ours.to_json())
     again.load_weights(str(tmp_path / "ours.weights.h5"))
     _close(again.predict(DATA, verbose=0), theirs.predict(DATA, verbose=0))
+
+
+def test_legacy_h5_with_ops_ours_and_keras(tmp_path):
+    """Keras 3 writes op nodes into a whole-model `.h5` without their module (and cannot
+    load that file back); both its file and ours load here."""
+    theirs = op_zoo(keras)
+    expected = theirs.predict(DATA, verbose=0)
+    path = str(tmp_path / "theirs.h5")
+    theirs.save(path)
+    ours = kj.saving.load_model(path)
+    _close(ours.predict(DATA, verbose=0), expected)
+    path = str(tmp_path / "ours.h5")
+    ours.save(path)
+    again = kj.saving.load_model(path)
+    _close(again.predict(DATA, verbose=0), expected)
+    assert [type(op).__name__ for op in again.operations] == [type(op).__name__ for op in theirs.operations]

@@ -11,6 +11,7 @@ node index is 1-based there). Reading accepts both that and Keras 2's
 from __future__ import annotations
 
 from keras_on_jax.io import keras2_ops, serialization
+from keras_on_jax.ops.builtin_ops import resolve_op_class
 from keras_on_jax.backend.keras_tensor import KerasTensor
 
 
@@ -20,6 +21,16 @@ def _operations(model):
 
 
 _TF_OP_LAYERS = ("TFOpLambda", "SlicingOpLambda")
+
+
+def _legacy_op_entry(envelope):
+    """An op node of a legacy `.h5` config (Keras 3 writes them without a module, so
+    `Add` could be the layer): ops' configs have no `trainable`, layers' always do."""
+    config = envelope.get("config")
+    if envelope.get("module") or not isinstance(config, dict) or "trainable" in config:
+        return None
+    cls = resolve_op_class(envelope["class_name"], None)
+    return None if cls is None else cls.from_config(config)
 
 
 def _model_nodes(model):
@@ -182,6 +193,11 @@ def functional_from_config(cls, config, custom_objects=None):
             order.append(name)
             continue
         envelope = {k: v for k, v in entry.items() if k not in ("name", "inbound_nodes")}
+        op = _legacy_op_entry(envelope)
+        if op is not None:
+            layers[name] = op
+            order.append(name)
+            continue
         layer = serialization.deserialize_keras_object(envelope, custom_objects=custom_objects)
         layers[name] = layer
         order.append(name)

@@ -246,12 +246,12 @@ def op_class(class_name, module=None):
     return _CLASSES[key]
 
 
-def resolve_op_class(class_name, module):
+def resolve_op_class(class_name, module=None):
     """The class a file names `module`.`class_name` (`keras.src.ops.numpy`, `Add`), or
     None: the table's op classes and the `Operation` base."""
     if class_name == "Operation" and module in ("keras", "keras.src.ops.operation"):
         return Operation
-    return op_class(class_name, module)
+    return op_class(class_name, module)  # module None: any ops module
 
 
 def _load_module(module):
