@@ -257,9 +257,10 @@ def test_symbolic_result_is_the_eager_result(name, args, kwargs):
     if name == "linalg.cholesky":
         return  # random values are not positive definite
     fn, concrete, concrete_kwargs = _fn(kj, name), _concrete(args), _concrete(kwargs)
-    try:  # traced on arrays (fast: nothing compiles) ...
-        eager = _specs(jax.eval_shape(lambda a, k: fn(*a, **k), concrete, concrete_kwargs))
-    except Exception:  # ... or run, where sizes depend on values or the op draws seeds
+    try:  # traced on arrays (fast: nothing compiles; a seed drawn stays in the scope) ...
+        with kj.StatelessScope():
+            eager = _specs(jax.eval_shape(lambda a, k: fn(*a, **k), concrete, concrete_kwargs))
+    except Exception:  # ... or run, where sizes depend on values
         eager = _specs(fn(*concrete, **concrete_kwargs))
     symbolic = _specs(_fn(kj, name)(*_symbolic(kj, args), **_symbolic(kj, kwargs)))
     if name in DATA_DEPENDENT and "size" not in kwargs and (name != "where" or len(args) == 1):
@@ -513,3 +514,21 @@ def test_operation_subclass_in_a_functional_model_saved_and_loaded(tmp_path):
     for a, b in zip(loaded.predict(data, verbose=0), expected):
         np.testing.assert_allclose(a, b, atol=1e-6)
     assert [type(op).__name__ for op in loaded.operations][2:] == ["Scale", "TopTwo", "Cast"]
+
+
+class Noisy(kj.Operation):
+    def call(self, x):
+        return x + kj.random.normal(ops.shape(x))
+
+
+def test_operation_drawing_random_numbers_infers_without_touching_the_seed():
+    from keras_on_jax.backend import random as backend_random
+
+    state = backend_random.global_seed_generator().state
+    before = np.asarray(state.value)
+    x = kj.Input((3,))
+    y = Noisy()(x)
+    assert (y.shape, y.dtype) == ((None, 3), "float32")
+    np.testing.assert_array_equal(np.asarray(state.value), before)
+    out = kj.Model(x, y).predict(np.zeros((2, 3), "float32"), verbose=0)
+    assert out.shape == (2, 3) and np.std(out) > 0

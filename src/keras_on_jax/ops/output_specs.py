@@ -11,6 +11,7 @@ from __future__ import annotations
 import jax
 import numpy as np
 
+from keras_on_jax.backend import random as backend_random
 from keras_on_jax.backend import scopes
 from keras_on_jax.backend.keras_tensor import KerasTensor
 
@@ -33,6 +34,8 @@ def compute_output_spec(fn, *args, **kwargs):
     """
     flat, treedef = jax.tree.flatten((args, kwargs), is_leaf=_is_leaf)
     positions = [i for i, x in enumerate(flat) if isinstance(x, KerasTensor)]
+    # An unseeded draw reads the global seed: made outside the trace, read in the scope.
+    seed_state = backend_random.global_seed_generator().state
 
     def trace(fill):
         def traced(*arrays):
@@ -40,7 +43,9 @@ def compute_output_spec(fn, *args, **kwargs):
             for i, a in zip(positions, arrays):
                 filled[i] = a
             a, k = jax.tree.unflatten(treedef, filled)
-            with scopes.SymbolicScope():
+            # Variable writes (a random draw advancing a seed) stay in the scope: a trace
+            # must not leave its values in state.
+            with scopes.StatelessScope([(seed_state, seed_state.value)]), scopes.SymbolicScope():
                 return fn(*a, **k)
 
         structs = [
