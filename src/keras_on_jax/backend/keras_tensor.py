@@ -227,11 +227,11 @@ def has_symbolic_args(args, kwargs) -> bool:
     tuples and dicts): the check every `keras.ops` function makes before running eagerly.
     Plain loops, not `jax.tree`: it runs on every eager op call."""
     for x in args:
-        if isinstance(x, KerasTensor) or (type(x) in _NESTED and _nested_symbolic(x)):
+        if isinstance(x, KerasTensor) or (type(x) in _NESTED and contains_keras_tensor(x)):
             return True
     if kwargs:
         for x in kwargs.values():
-            if isinstance(x, KerasTensor) or (type(x) in _NESTED and _nested_symbolic(x)):
+            if isinstance(x, KerasTensor) or (type(x) in _NESTED and contains_keras_tensor(x)):
                 return True
     return False
 
@@ -239,11 +239,13 @@ def has_symbolic_args(args, kwargs) -> bool:
 _NESTED = (list, tuple, dict)
 
 
-def _nested_symbolic(x):
-    for y in (x.values() if type(x) is dict else x):
-        if isinstance(y, KerasTensor) or (type(y) in _NESTED and _nested_symbolic(y)):
-            return True
-    return False
+def contains_keras_tensor(x) -> bool:
+    """Whether `x` is a KerasTensor or a list / tuple / dict holding one."""
+    if isinstance(x, KerasTensor):
+        return True
+    if type(x) not in _NESTED:
+        return False
+    return any(contains_keras_tensor(y) for y in (x.values() if type(x) is dict else x))
 
 
 class KerasHistory(collections.namedtuple("KerasHistory", ["operation", "node_index", "tensor_index"])):

@@ -4,7 +4,7 @@ Each table entry becomes one `Operation` subclass (made on first use, named as i
 `Add`, `Mean`, `GetItem`, ...) whose
 - constructor takes the entry's config arguments (`Mean(axis=1, keepdims=False)`),
 - `call` runs the eager `keras_on_jax.ops` function with the config and call arguments,
-- `compute_output_spec` traces that function (`operation.compute_output_spec`), or, for
+- `compute_output_spec` traces that function (`output_specs.compute_output_spec`), or, for
   element-wise ops, broadcasts shapes as Keras does; the few ops tracing cannot describe
   have their Keras rule in `ops/symbolic_specs.py`,
 - `get_config` / `from_config` speak the `.keras` format (`module` `keras.src.ops.<m>`).
@@ -17,16 +17,15 @@ any other call goes straight to the function (one loop over the arguments).
 from __future__ import annotations
 
 import functools
+import importlib
 import inspect
 
 from keras_on_jax.backend import config as backend_config
 from keras_on_jax.backend import dtypes, keras_tensor
-from keras_on_jax.backend.keras_tensor import KerasTensor, _nested_symbolic
+from keras_on_jax.backend.keras_tensor import contains_keras_tensor, has_symbolic_args
 from keras_on_jax.ops import op_table, symbolic_specs
 from keras_on_jax.ops.operation import Operation
 from keras_on_jax.ops.output_specs import broadcast_output_spec, compute_output_spec, with_context
-
-_NESTED = (list, tuple, dict)
 
 
 class OpSpec:
@@ -255,15 +254,7 @@ def resolve_op_class(class_name, module=None):
 
 
 def _load_module(module):
-    import importlib
-
     importlib.import_module(f"keras_on_jax.ops.{module}")
-
-
-def all_op_classes():
-    """Every op class of the table, as `{(keras module, class name): class}`."""
-    return {(s.keras_module, s.class_name): op_class(s.class_name, s.module)
-            for s in _SPECS.values()}
 
 
 # ---------------------------------------------------------------------------------------
@@ -281,7 +272,7 @@ def _symbolic_call(spec, args, kwargs):
     config = {}
     for name in spec.config:
         value = values.get(name)
-        if isinstance(value, KerasTensor) or (type(value) in _NESTED and _nested_symbolic(value)):
+        if contains_keras_tensor(value):
             raise ValueError(
                 f"Argument `{name}` of `keras.ops.{spec.functions[0]}` must be a static value "
                 f"when the op is called on KerasTensors. Received: {name}={value}"
@@ -307,13 +298,8 @@ def _symbolic_call(spec, args, kwargs):
 def _symbolic_function(fn, spec):
     @functools.wraps(fn)
     def op(*args, **kwargs):
-        for x in args:
-            if isinstance(x, KerasTensor) or (type(x) in _NESTED and _nested_symbolic(x)):
-                return _symbolic_call(spec, args, kwargs)
-        if kwargs:
-            for x in kwargs.values():
-                if isinstance(x, KerasTensor) or (type(x) in _NESTED and _nested_symbolic(x)):
-                    return _symbolic_call(spec, args, kwargs)
+        if has_symbolic_args(args, kwargs):
+            return _symbolic_call(spec, args, kwargs)
         return fn(*args, **kwargs)
 
     return op
