@@ -21,7 +21,7 @@ def _shape(x):
 
 def _get_item(op, x, key):
     """`x[key]` for basic indexing, with Keras's errors for anything else."""
-    shape = list(x.shape)
+    shape, original = list(x.shape), key
     if isinstance(key, int):
         key = [key]
     elif isinstance(key, (tuple, list)):
@@ -30,7 +30,7 @@ def _get_item(op, x, key):
         raise ValueError(f"Unsupported key type for array slice. Received: `{key}`")
     ellipses = sum(1 for k in key if k is Ellipsis)
     if ellipses > 1:
-        raise ValueError(f"Slice should only have one ellipsis. Received: `{key}`")
+        raise ValueError(f"Slice should only have one ellipsis. Received: `{original}`")
     if not ellipses:
         key.append(Ellipsis)
     out = []
@@ -46,14 +46,14 @@ def _get_item(op, x, key):
             continue
         if not shape:
             raise ValueError(f"Array has shape {x.shape} but slice has to many indices. "
-                             f"Received: `{key}`")
+                             f"Received: `{original}`")
         length = shape.pop(0)
         if not isinstance(sub, (int, slice)):
-            raise ValueError(f"Unsupported key type for array slice. Received: `{key}`")
+            raise ValueError(f"Unsupported key type for array slice. Received: `{original}`")
         if isinstance(sub, int):
             if length is not None and not -length <= sub < length:
                 raise ValueError(f"Array has shape {x.shape} but out-of-bounds index "
-                                 f"{sub} was requested.")
+                                 f"{original} was requested.")
         elif length is None:
             out.append(None)
         else:
@@ -138,10 +138,12 @@ def _broadcast_to(op, x):
 
 def _dot(op, x1, x2):
     s1, s2 = _shape(x1), _shape(x2)
-    if len(s1) <= 2 and len(s2) <= 2 and len(s1) and len(s2):
+    if 1 <= len(s1) <= 2 and 1 <= len(s2) <= 2:
         return _matmul(op, x1, x2)
-    if None not in (s1[-1:] + s2[-2:-1] or (None,)) and s1[-1] != s2[-2 if len(s2) > 1 else -1]:
-        raise ValueError(f"Shape must match on the last axis of `x1` and the second-to-last "
+    # N-d: x1's last axis meets x2's second-to-last one (its only one when 1-D).
+    a, b = s1[-1], s2[-2] if len(s2) > 1 else s2[-1]
+    if None not in (a, b) and a != b:
+        raise ValueError("Shape must match on the last axis of `x1` and the second-to-last "
                          f"axis of `x2` when doing N-d dot. Received: x1.shape={s1}, "
                          f"x2.shape={s2}")
     shape = (*s1[:-1], *s2[:-2], *s2[-1:]) if len(s2) > 1 else tuple(s1[:-1])
