@@ -146,3 +146,18 @@ def test_op_only_graph_and_intermediate_outputs():
     np.testing.assert_allclose(out[0], 3.0)
     assert out[1].shape == (2, 1)
     assert model.layers[0].name == model.operations[0].name and len(model.layers) == 1
+
+
+def test_nested_model_with_ops_in_a_model(tmp_path):
+    def build(lib):
+        inner = gemma_like(lib)
+        x = lib.Input((12,), dtype="int32")
+        return lib.Model(x, lib.layers.Dense(2, name="outer_head")(inner(x) * 2.0), name="outer")
+
+    ours, theirs = build(kj), build(keras)
+    _copy_weights(theirs, ours)
+    _assert_close(ours.predict(TOKENS, verbose=0), theirs.predict(TOKENS, verbose=0))
+    path = str(tmp_path / "nested.keras")
+    ours.save(path)
+    _assert_close(keras.saving.load_model(path).predict(TOKENS, verbose=0),
+                  theirs.predict(TOKENS, verbose=0))
