@@ -32,7 +32,7 @@ _NOT_TRACKED = frozenset({
     "_non_trainable_variables", "_losses", "_build_shapes", "_call_signature",
     "_input_shape_arg", "_nodes_by_depth", "_output_tensors", "_input_tensors",
     "_functional", "_compile_state", "_trainer", "_layer_call_ctx", "input_spec",
-    "_loss_tracker", "_metrics_list", "_compiled_trainable", "_history",
+    "_loss_tracker", "_metrics_list", "_compiled_trainable", "_history", "_operations",
 })
 
 
