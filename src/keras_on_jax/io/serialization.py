@@ -8,6 +8,12 @@ Keras 2 forms (no `module`, `tf_keras.src.engine...` / `tensorflow.python.keras.
 modules, `Custom>Name` registry keys). Built-in classes are found by class name across
 the `keras_on_jax` packages, imported lazily, so layer families written later are found
 without being imported here.
+
+Models take part through duck-typed hooks: `obj._saved_compile_config()` and
+`obj._compile_from_saved_config(config, custom_objects)` (the trainer, with
+`training/compile_config.py`), `cls._translate_keras2_config(config)` (the Layer base,
+with `layers/legacy_config.py`) and `cls._deserialize_nested_in_owner` (layers: a nested
+layer config is left for its owner's `from_config`).
 """
 
 from __future__ import annotations
@@ -504,8 +510,9 @@ def serialize_keras_object(obj):
         build_config = obj.get_build_config()
         if build_config is not None:
             out["build_config"] = serialize_keras_object(build_config)
-    if hasattr(obj, "get_compile_config") and getattr(obj, "compiled", False):
-        out["compile_config"] = serialize_compile_config(obj)
+    saved_compile_config = getattr(obj, "_saved_compile_config", None)
+    if saved_compile_config is not None and getattr(obj, "compiled", False):
+        out["compile_config"] = saved_compile_config()
     return out
 
 
@@ -519,44 +526,6 @@ def _serialize_function(fn):
             if mod == prefix or mod.startswith(prefix + "."):
                 return function_envelope(fn.__name__, public)
     return function_envelope(fn.__name__)
-
-
-def serialize_compile_config(model):
-    """The model's `compile_config` as Keras 3 writes it (optimizer always an envelope)."""
-    config = model.get_compile_config()
-    if not config or not getattr(model, "compiled", False):
-        return {}
-    if _overrides_trainer(model, "get_compile_config"):
-        # A user's `get_compile_config()` may return live objects: Keras 3 serializes
-        # whatever it returns, and hands it back to the user's `compile_from_config()`.
-        return serialize_keras_object(config)
-    config = dict(config)
-    out = {}
-    opt = getattr(model, "optimizer", None)
-    if opt is not None:
-        out["optimizer"] = serialize_keras_object(opt)
-    elif config.get("optimizer") is not None:
-        out["optimizer"] = serialize_keras_object(config["optimizer"])
-    for key in ("loss", "loss_weights", "metrics", "weighted_metrics"):
-        out[key] = _serialize_compile_value(config.get(key))
-    out["run_eagerly"] = bool(config.get("run_eagerly", False))
-    out["steps_per_execution"] = config.get("steps_per_execution", 1)
-    jit = getattr(model, "jit_compile", config.get("jit_compile", True))
-    out["jit_compile"] = bool(jit) if jit != "auto" else True
-    return out
-
-
-def _serialize_compile_value(value):
-    if isinstance(value, types.FunctionType):
-        # Built-in losses/metrics given as functions: Keras writes their name.
-        mod = getattr(value, "__module__", "") or ""
-        if mod.startswith("keras_on_jax.") and value not in _GLOBAL_CUSTOM_NAMES:
-            return value.__name__
-    if isinstance(value, (list, tuple)):
-        return [_serialize_compile_value(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _serialize_compile_value(v) for k, v in value.items()}
-    return serialize_keras_object(value)
 
 
 # ---------------------------------------------------------------------------------------
@@ -708,7 +677,9 @@ def _deserialize(config, custom_objects):
     if not isinstance(inner, dict):
         raise TypeError(f"Expected 'config' to be a dict for {class_name}. Received: {inner!r}")
     _check_safe_config(inner, class_name)
-    inner = translate_layer_config(cls, inner)
+    translate = getattr(cls, "_translate_keras2_config", None)
+    if translate is not None:
+        inner = translate(inner)
     inner = _preresolve(inner, custom_objects)
     try:
         params = inspect.signature(cls.from_config).parameters
@@ -728,20 +699,15 @@ def _deserialize(config, custom_objects):
         instance.build_from_config(_deserialize(build_config, custom_objects))
         instance.built = True
     compile_config = config.get("compile_config")
-    if compile_config and hasattr(instance, "compile"):
-        compile_model_from_config(instance, compile_config, custom_objects)
+    compile_from_saved_config = getattr(instance, "_compile_from_saved_config", None)
+    if compile_config and compile_from_saved_config is not None:
+        compile_from_saved_config(compile_config, custom_objects)
     if sid is not None and shared is not None:
         shared[sid] = instance
     return instance
 
 
 _NESTED_LAYER_KEYS = ("layers", "layer", "backward_layer", "cell", "cells", "forward_layer")
-
-
-def _is_layer_class(obj):
-    from keras_on_jax.layers.layer import Layer
-
-    return isinstance(obj, type) and issubclass(obj, Layer)
 
 
 def _preresolve(inner, custom_objects):
@@ -778,7 +744,7 @@ def _preresolve(inner, custom_objects):
             for k in (reg, cn):
                 found = get_registered_object(k, custom_objects) if k else None
                 if found is not None and not public_module_for_config(value):
-                    if _is_layer_class(found):
+                    if isinstance(found, type) and getattr(found, "_deserialize_nested_in_owner", False):
                         # A nested custom layer stays a config, as in Keras 3: the owner's
                         # `from_config` deserializes it (`keras.layers.deserialize(...)`).
                         return value
@@ -796,192 +762,3 @@ def _preresolve(inner, custom_objects):
 def public_module_for_config(envelope):
     module = envelope.get("module")
     return isinstance(module, str) and module.split(".")[0] == "keras" and envelope.get("registered_name") in (None, envelope.get("class_name"))
-
-
-# ---------------------------------------------------------------------------------------
-# Keras 2 -> Keras 3 config translation (spec section 4.7)
-# ---------------------------------------------------------------------------------------
-_K2_DROP = {
-    "LSTM": ("time_major",), "GRU": ("time_major",), "SimpleRNN": ("time_major",),
-    "ConvLSTM2D": ("time_major",), "Embedding": ("input_length",),
-    "MultiHeadAttention": ("query_shape", "key_shape", "value_shape", "softmax_robust_masking"),
-}
-_K2_GROUPS = ("Conv2DTranspose", "Conv1DTranspose", "Conv3DTranspose", "DepthwiseConv2D",
-              "DepthwiseConv1D", "SeparableConv2D", "SeparableConv1D")
-
-
-def translate_layer_config(cls, config):
-    """Drop/translate the Keras-2-only keys Keras 3 constructors reject."""
-    name = getattr(cls, "__name__", "")
-    if not isinstance(config, dict):
-        return config
-    changed = None
-
-    def c():
-        nonlocal changed
-        if changed is None:
-            changed = dict(config)
-        return changed
-
-    if name == "InputLayer" and "batch_input_shape" in config:
-        cfg = c()
-        cfg["batch_shape"] = cfg.pop("batch_input_shape")
-    for key in _K2_DROP.get(name, ()):
-        if key in config:
-            c().pop(key)
-    if name in _K2_GROUPS and config.get("groups", 1) == 1 and "groups" in config:
-        c().pop("groups")
-    if name.startswith("SeparableConv"):
-        for key in ("kernel_initializer", "kernel_regularizer", "kernel_constraint"):
-            if key in config:
-                c().pop(key)
-    if name in ("BatchNormalization", "LayerNormalization") or "Normalization" in name:
-        axis = config.get("axis")
-        if isinstance(axis, list) and len(axis) == 1 and name == "BatchNormalization":
-            c()["axis"] = axis[0]
-    if name == "Lambda" and isinstance(config.get("function"), (list, tuple)) and config.get("function_type") == "lambda":
-        cfg = c()
-        code, defaults, closure = (list(cfg["function"]) + [None, None])[:3]
-        cfg["function"] = {"class_name": "__lambda__", "config": {"value": [code, defaults, closure]}}
-        if cfg.get("output_shape_type") == "lambda" and isinstance(cfg.get("output_shape"), (list, tuple)):
-            cfg["output_shape"] = {"class_name": "__lambda__", "config": {"value": list(cfg["output_shape"])}}
-        for key in ("function_type", "module", "output_shape_type", "output_shape_module"):
-            cfg.pop(key, None)
-    elif name == "Lambda" and config.get("function_type") == "function" and isinstance(config.get("function"), str):
-        cfg = c()
-        cfg["function"] = {"module": "builtins", "class_name": "function",
-                           "config": cfg["function"], "registered_name": "function"}
-        for key in ("function_type", "module", "output_shape_type", "output_shape_module"):
-            cfg.pop(key, None)
-    # Keys newer Keras versions write with a null value (e.g. Dense `quantization_config`)
-    # that this implementation's constructor does not take: a null means "default".
-    accepted = _accepted_kwargs(cls)
-    if accepted is not None:
-        for key, value in list(config.items()):
-            if value is None and key not in accepted:
-                c().pop(key, None)
-    return changed if changed is not None else config
-
-
-def _accepted_kwargs(cls):
-    """Names any `__init__` in the class's MRO accepts, or None when unknown."""
-    names = set()
-    try:
-        from keras_on_jax.layers.layer import Layer
-    except Exception:  # pragma: no cover
-        return None
-    if not (isinstance(cls, type) and issubclass(cls, Layer)):
-        return None
-    for klass in cls.__mro__:
-        init = klass.__dict__.get("__init__")
-        if init is None:
-            continue
-        try:
-            params = inspect.signature(init).parameters
-        except (TypeError, ValueError):
-            return None
-        names.update(p for p, v in params.items() if v.kind not in (v.VAR_KEYWORD, v.VAR_POSITIONAL))
-        if klass is Layer:
-            break
-    names.update({"input_shape", "input_dim", "batch_size", "batch_input_shape", "input_length"})
-    return names
-
-
-# ---------------------------------------------------------------------------------------
-# Compile config
-# ---------------------------------------------------------------------------------------
-_K2_OPTIMIZER_KEYS = ("jit_compile", "is_legacy_optimizer", "decay")
-
-
-def deserialize_optimizer(config, custom_objects=None):
-    from keras_on_jax import optimizers
-
-    if config is None or isinstance(config, str):
-        return optimizers.get(config) if config else None
-    config = dict(config)
-    class_name = str(config.get("class_name", ""))
-    inner = dict(config.get("config") or {})
-    for key in _K2_OPTIMIZER_KEYS:
-        inner.pop(key, None)
-    if isinstance(inner.get("learning_rate"), dict):
-        inner["learning_rate"] = _deserialize(inner["learning_rate"], custom_objects or {})
-    if "lr" in inner and "learning_rate" not in inner:
-        inner["learning_rate"] = inner.pop("lr")
-    reg = config.get("registered_name")
-    custom = None
-    for key in (reg, class_name):
-        if key and ">" in key and key.split(">")[0] == "Custom":
-            continue  # Keras 2 writes built-ins as "Custom>Adam"
-        if key:
-            custom = get_registered_object(key, custom_objects)
-            if custom is not None:
-                break
-    if custom is not None:
-        return custom.from_config(inner)
-    bare = class_name.split(">")[-1]
-    cls = optimizers.ALL_OBJECTS_DICT.get(bare.lower())
-    if cls is None:
-        raise ValueError(f"Could not interpret optimizer identifier: {class_name!r}")
-    import inspect as _inspect
-
-    params = _inspect.signature(cls.__init__).parameters
-    if not any(p.kind == p.VAR_KEYWORD for p in params.values()):
-        inner = {k: v for k, v in inner.items() if k in params}
-    return cls.from_config(inner) if hasattr(cls, "from_config") else cls(**inner)
-
-
-def _deserialize_compile_value(value, custom_objects):
-    if isinstance(value, dict) and "class_name" in value and "config" in value:
-        return _deserialize(value, custom_objects)
-    if isinstance(value, list):
-        return [_deserialize_compile_value(v, custom_objects) for v in value]
-    if isinstance(value, dict):
-        return {k: _deserialize_compile_value(v, custom_objects) for k, v in value.items()}
-    return value
-
-
-def _overrides_trainer(model, method):
-    """True when `type(model).<method>` is a user's override of the trainer's default."""
-    from keras_on_jax.training.trainer import Trainer
-
-    fn = getattr(type(model), method, None)
-    return fn is not None and fn is not getattr(Trainer, method, None)
-
-
-def compile_model_from_config(model, config, custom_objects=None, build_optimizer=True):
-    """`model.compile(...)` from a saved `compile_config` (Keras 3 or Keras 2 flavour)."""
-    if not config:
-        return
-    if _overrides_trainer(model, "compile_from_config"):
-        # Keras 3 calls the model's own `compile_from_config(config)` with the saved dict.
-        model.compile_from_config(config)
-        if build_optimizer and getattr(model, "built", False) and getattr(model, "optimizer", None) is not None:
-            build_model_optimizer(model)
-        return
-    config = dict(config)
-    opt = config.get("optimizer")
-    optimizer = deserialize_optimizer(opt, custom_objects) if opt is not None else "rmsprop"
-    kwargs = {}
-    for key in ("loss", "loss_weights", "metrics", "weighted_metrics"):
-        if config.get(key) is not None:
-            kwargs[key] = _deserialize_compile_value(config[key], custom_objects or {})
-    for key in ("run_eagerly", "steps_per_execution", "jit_compile"):
-        if config.get(key) is not None:
-            kwargs[key] = config[key]
-    model.compile(optimizer=optimizer, **kwargs)
-    # Record what compile() was given, so saving again writes the same config.
-    cc = getattr(model, "_compile_config", None)
-    if isinstance(cc, dict):
-        cc["optimizer"] = optimizer if isinstance(optimizer, str) else None
-    if build_optimizer and getattr(model, "built", False):
-        build_model_optimizer(model)
-
-
-def build_model_optimizer(model):
-    """Create the optimizer's variables over the model's trainable variables (Keras order)."""
-    opt = getattr(model, "optimizer", None)
-    if opt is None or getattr(opt, "built", False):
-        return
-    getter = getattr(model, "_trainable_for_step", None)
-    variables = getter() if getter is not None else model.trainable_variables
-    opt.build(list(variables))

@@ -686,6 +686,16 @@ class Layer(nnx.Module, pytree=False):
             config["activity_regularizer"] = regularizers.serialize(self._activity_regularizer)
         return config
 
+    # Hooks of the serialization core: a layer nested in another object's config is left
+    # for the owner's `from_config`, and Keras 2 keys are translated before `from_config`.
+    _deserialize_nested_in_owner = True
+
+    @classmethod
+    def _translate_keras2_config(cls, config):
+        from keras_on_jax.layers import legacy_config  # only loading needs it
+
+        return legacy_config.translate_layer_config(cls, config, Layer)
+
     @classmethod
     def from_config(cls, config):
         config = dict(config)

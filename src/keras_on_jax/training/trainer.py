@@ -905,6 +905,18 @@ class Trainer:
         if config:
             self.compile(**config)
 
+    # Hooks of the serialization core: the `compile_config` entry of a saved model.
+    # (The module loads on first save/load, not at `import keras_on_jax`.)
+    def _saved_compile_config(self):
+        from keras_on_jax.training import compile_config
+
+        return compile_config.serialize_compile_config(self)
+
+    def _compile_from_saved_config(self, config, custom_objects=None):
+        from keras_on_jax.training import compile_config
+
+        compile_config.compile_model_from_config(self, config, custom_objects)
+
     def make_train_function(self, force=False):
         return self._function("train", self.steps_per_execution)[0]
 
