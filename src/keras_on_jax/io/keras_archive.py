@@ -16,7 +16,8 @@ import zipfile
 
 import h5py
 
-from keras_on_jax.io import files, serialization, weights_h5
+from keras_on_jax import serialization
+from keras_on_jax.io import files, weights_h5
 from keras_on_jax.training.compile_config import compile_model_from_config, serialize_compile_config
 
 CONFIG = "config.json"

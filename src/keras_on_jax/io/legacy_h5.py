@@ -15,7 +15,8 @@ import warnings
 import h5py
 import numpy as np
 
-from keras_on_jax.io import files, keras2_config, serialization, weights_h5
+from keras_on_jax import serialization
+from keras_on_jax.io import files, keras2_config, weights_h5
 from keras_on_jax.training.compile_config import (
     build_model_optimizer,
     compile_model_from_config,

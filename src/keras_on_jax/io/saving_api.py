@@ -17,7 +17,8 @@ from __future__ import annotations
 import json
 import os
 
-from keras_on_jax.io import files, serialization
+from keras_on_jax import serialization
+from keras_on_jax.io import files
 
 
 def _archive():

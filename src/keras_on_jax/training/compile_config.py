@@ -12,7 +12,7 @@ from __future__ import annotations
 import inspect
 import types
 
-from keras_on_jax.io import serialization
+from keras_on_jax import serialization
 
 _K2_OPTIMIZER_KEYS = ("jit_compile", "is_legacy_optimizer", "decay")
 
@@ -57,7 +57,7 @@ def _serialize_compile_value(value):
     if isinstance(value, types.FunctionType):
         # Built-in losses/metrics given as functions: Keras writes their name.
         mod = getattr(value, "__module__", "") or ""
-        if mod.startswith("keras_on_jax.") and value not in serialization._GLOBAL_CUSTOM_NAMES:
+        if mod.startswith("keras_on_jax.") and not serialization.is_registered(value):
             return value.__name__
     if isinstance(value, (list, tuple)):
         return [_serialize_compile_value(v) for v in value]
@@ -80,7 +80,7 @@ def deserialize_optimizer(config, custom_objects=None):
     for key in _K2_OPTIMIZER_KEYS:
         inner.pop(key, None)
     if isinstance(inner.get("learning_rate"), dict):
-        inner["learning_rate"] = serialization._deserialize(inner["learning_rate"],
+        inner["learning_rate"] = serialization.deserialize_envelope(inner["learning_rate"],
                                                                     custom_objects or {})
     if "lr" in inner and "learning_rate" not in inner:
         inner["learning_rate"] = inner.pop("lr")
@@ -107,7 +107,7 @@ def deserialize_optimizer(config, custom_objects=None):
 
 def _deserialize_compile_value(value, custom_objects):
     if isinstance(value, dict) and "class_name" in value and "config" in value:
-        return serialization._deserialize(value, custom_objects)
+        return serialization.deserialize_envelope(value, custom_objects)
     if isinstance(value, list):
         return [_deserialize_compile_value(v, custom_objects) for v in value]
     if isinstance(value, dict):

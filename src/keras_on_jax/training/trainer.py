@@ -22,6 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from keras_on_jax import serialization
 from keras_on_jax.backend import random as random_lib
 from keras_on_jax.backend import scopes
 from keras_on_jax.training import data_adapters
@@ -899,8 +900,6 @@ class Trainer:
         return self._compile_config
 
     def compile_from_config(self, config):
-        from keras_on_jax.io import serialization
-
         config = serialization.deserialize_keras_object(config) if "module" in (config or {}) else config
         if config:
             self.compile(**config)

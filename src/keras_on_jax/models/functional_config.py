@@ -10,7 +10,7 @@ node index is 1-based there). Reading accepts both that and Keras 2's
 
 from __future__ import annotations
 
-from keras_on_jax.io import serialization
+from keras_on_jax import serialization
 from keras_on_jax.backend.keras_tensor import KerasTensor
 
 
