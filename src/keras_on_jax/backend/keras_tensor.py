@@ -29,9 +29,7 @@ class KerasTensor:
         return len(self.shape)
 
     def reshape(self, newshape):
-        from keras_on_jax import ops
-
-        return ops.reshape(self, newshape)
+        return _OPS.reshape(self, newshape)
 
     def __repr__(self):
         return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
@@ -56,17 +54,13 @@ class KerasTensor:
     # Arithmetic on KerasTensors builds the graph through keras.ops.
     def _op(name):  # noqa: N805
         def method(self, *args):
-            from keras_on_jax import ops
-
-            return getattr(ops, name)(self, *args)
+            return getattr(_OPS, name)(self, *args)
 
         return method
 
     def _rop(name):  # noqa: N805
         def method(self, other):
-            from keras_on_jax import ops
-
-            return getattr(ops, name)(other, self)
+            return getattr(_OPS, name)(other, self)
 
         return method
 
@@ -89,11 +83,19 @@ class KerasTensor:
     __ge__ = _op("greater_equal")
 
     def __getitem__(self, key):
-        from keras_on_jax import ops
-
-        return ops.get_item(self, key)
+        return _OPS.get_item(self, key)
 
     del _op, _rop
+
+
+# `keras.ops` installs itself here when it is imported (by `import keras_on_jax`), so
+# that the backend imports nothing above it.
+_OPS = None
+
+
+def set_ops_module(module):
+    global _OPS
+    _OPS = module
 
 
 def is_keras_tensor(x) -> bool:
