@@ -387,12 +387,22 @@ class Functional(Model):
 
             for x, m in zip(flat, masks):
                 set_keras_mask(x, m)
-        from keras_on_jax.distribute import placement
+        from keras_on_jax.models import placement
 
         if placement.spans_devices(self) and placement.is_concrete(flat):
             # `keras.device` scopes on 2+ devices: an eager call runs each part there.
             return placement.segmented_call(self, flat, training)
         return self._run_nodes(self._graph_nodes, values, training)
+
+    def _is_placed(self):
+        from keras_on_jax.models import placement
+
+        return placement.is_placed(self)
+
+    def _placed_function(self, kind, mode, groups):
+        from keras_on_jax.models import placement
+
+        return placement.make_function(self, kind, mode, groups)
 
     def _run_nodes(self, nodes, values, training):
         for node in nodes:

@@ -154,6 +154,28 @@ class Model(Trainer, Layer):
 
         return saving_api.model_to_json(self, **kwargs)
 
+    def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None,
+               **kwargs):
+        """Export the model's inference function (`call`, `training=False`) as an artifact
+        that serves without the model's code.
+
+        Args:
+            filepath: `str` or `pathlib.Path`: the file (ONNX) or directory to write.
+            format: `"tf_saved_model"` (needs TensorFlow), `"onnx"` (through jax2onnx) or
+                `"jax"` (a `jax.export` program with the weights beside it, loaded by
+                `keras_on_jax.export.load` or plain JAX).
+            verbose: print a message when done (default `True`).
+            input_signature: the inputs' shapes and dtypes (`keras.InputSpec`s,
+                KerasTensors or arrays, one per positional argument); by default the
+                model's inputs with an unknown batch size.
+            **kwargs: `opset_version` (ONNX), `platforms` (`"jax"`: default CPU, CUDA
+                and TPU), `is_static` and `jax2tf_kwargs` (`"tf_saved_model"`).
+        """
+        from keras_on_jax.export import export_model
+
+        export_model(self, filepath, format=format, verbose=verbose,
+                     input_signature=input_signature, **kwargs)
+
 
 _FUNCTIONAL_SUBCLASSES = {}
 

@@ -121,7 +121,7 @@ class Trainer:
         self._functions = {}
         self.compiled = True
         # The FAQ compiles inside `strategy.scope()` and calls fit outside it.
-        self._distribution = _current_distribution() or getattr(self, "_distribution", None)
+        self._distribution = self._active_distribution()
         self._compile_config = {
             "optimizer": optimizer if isinstance(optimizer, str) else None,
             "loss": loss, "loss_weights": loss_weights, "metrics": metrics,
@@ -278,7 +278,7 @@ class Trainer:
             y_pred = self(x, training=True)
             loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight,
                                      training=True)
-            return _scale_loss(self.optimizer, loss), (loss, y_pred)
+            return scale_loss(self.optimizer, loss), (loss, y_pred)
 
         _, (loss, y_pred), grads = self._value_and_grad(forward, trainable)
         if trainable:
@@ -299,6 +299,17 @@ class Trainer:
         return self(x, training=False)
 
     # ---- state and compiled functions -----------------------------------------------------------
+    def _active_distribution(self):
+        """The distribution that places this model's steps: the one in scope, else the one
+        the model was created or compiled under; None when there is none."""
+        return _current_distribution() or getattr(self, "_distribution", None)
+
+    def _is_placed(self):
+        """Whether the compiled steps run as per-device segments instead of one program.
+        Only a Functional model whose `keras.device` scopes span devices does; it then
+        builds its steps with `_placed_function(kind, mode, groups)` (models/placement.py)."""
+        return False
+
     def _trainable_for_step(self):
         if self._compiled_trainable is None:
             self._compiled_trainable = list(self.trainable_variables)
@@ -330,10 +341,8 @@ class Trainer:
 
     def _make_function(self, kind, mode):
         groups = self._state_groups(kind)
-        from keras_on_jax.distribute import placement
-
-        if placement.is_placed(self):  # `keras.device` scopes on 2+ devices: per-device segments
-            return placement.make_function(self, kind, mode, groups)
+        if self._is_placed():  # `keras.device` scopes on 2+ devices: per-device segments
+            return self._placed_function(kind, mode, groups)
         method = {"train": self.train_step, "test": self.test_step, "predict": self.predict_step}[kind]
         jax_style = _takes_state(method)
         if not jax_style:
@@ -446,7 +455,7 @@ class Trainer:
         state = [v.get_raw_value() for v in flat_vars]
         if mode == "gather" and args[-1].shape in ahead:
             fn = ahead[args[-1].shape]  # compiled ahead of the epoch (see _compile_ahead)
-        dist = _current_distribution() or getattr(self, "_distribution", None)
+        dist = self._active_distribution()
         real_rows = None
         if dist is not None:
             state = dist.distribute_state(flat_vars, state)
@@ -675,13 +684,9 @@ class Trainer:
         """
         if not isinstance(adapter, data_adapters.ArrayDataAdapter) or self._has_host_layers():
             return None
-        from keras_on_jax.distribute import placement
-
-        if placement.is_placed(self):  # per-device segments: batches stream from the host
+        if self._is_placed():  # per-device segments: batches stream from the host
             return None
-        if not self.jit_compile or self._run_eagerly or (
-            _current_distribution() or getattr(self, "_distribution", None)
-        ) is not None:
+        if not self.jit_compile or self._run_eagerly or self._active_distribution() is not None:
             return None
         leaves = data_adapters._flat((adapter.x, adapter.y, adapter.sample_weight))
         if not all(isinstance(a, (np.ndarray, jax.Array)) and a.dtype.kind in "biuf" for a in leaves):
@@ -1021,7 +1026,9 @@ def _current_distribution():
     return context.current()
 
 
-def _scale_loss(optimizer, loss):
+def scale_loss(optimizer, loss):
+    """The loss a step differentiates: `loss` times the optimizer's loss scale
+    (`LossScaleOptimizer`), or `loss` when it has none."""
     scale = getattr(optimizer, "scale_loss", None)
     return scale(loss) if scale is not None else loss
 
