@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 import keras_on_jax as kj
-from keras_on_jax.io import saving_api, serialization
+from keras_on_jax import serialization
+from keras_on_jax.io import saving_api
 
 import io_models  # noqa: F401  (registers MyPkg>Scale)
 

@@ -12,7 +12,7 @@ import pytest
 
 import keras_on_jax as kj
 from keras_on_jax import ops
-from keras_on_jax.io import serialization
+from keras_on_jax import serialization
 from keras_on_jax.ops import builtin_ops, op_table
 
 

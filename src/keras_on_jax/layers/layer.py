@@ -19,7 +19,7 @@ from flax import nnx
 
 from keras_on_jax.backend import dtype_policies, dtypes, naming, scopes
 from keras_on_jax.backend.random import SeedGenerator
-from keras_on_jax.backend.variables import Variable
+from keras_on_jax.backend.variables import Variable, assign_values
 from keras_on_jax.layers import compiled_call
 from keras_on_jax.layers.input_spec import assert_input_compatibility
 from keras_on_jax.backend.keras_tensor import KerasTensor, Node, any_symbolic
@@ -259,17 +259,22 @@ class Layer(nnx.Module, pytree=False):
         return [obj for obj in self._tracked() if isinstance(obj, SeedGenerator)]
 
     # ---- saving hooks (Keras 3: overridable; `super().save_own_variables(store)` works) ----
+    # A store is a dict-like object of arrays; the file format behind it lives in `io/`.
     def save_own_variables(self, store):
         """Saves the layer's own variables into `store` as `"0"`, `"1"`, ... ."""
-        from keras_on_jax.io import weights_h5
-
-        weights_h5.default_save_own_variables(self, store)
+        for i, v in enumerate(self._own_variables()):
+            store[str(i)] = np.asarray(v.numpy())
 
     def load_own_variables(self, store):
         """Loads the layer's own variables from `store` (count and shapes are checked)."""
-        from keras_on_jax.io import weights_h5
-
-        weights_h5.default_load_own_variables(self, store)
+        variables = self._own_variables()
+        if len(store.keys()) != len(variables):
+            raise ValueError(
+                f"Layer '{self.name}' expected {len(variables)} variables, but received "
+                f"{len(store.keys())} variables during loading. "
+                f"Expected: {[v.name for v in variables]}"
+            )
+        assign_values(variables, [store[str(i)] for i in range(len(variables))])
 
     # ---- weights -------------------------------------------------------------------------
     @property
@@ -691,6 +696,16 @@ class Layer(nnx.Module, pytree=False):
 
             config["activity_regularizer"] = regularizers.serialize(self._activity_regularizer)
         return config
+
+    # Hooks of the serialization core: a layer nested in another object's config is left
+    # for the owner's `from_config`, and Keras 2 keys are translated before `from_config`.
+    _deserialize_nested_in_owner = True
+
+    @classmethod
+    def _translate_keras2_config(cls, config):
+        from keras_on_jax.layers import legacy_config  # only loading needs it
+
+        return legacy_config.translate_layer_config(cls, config, Layer)
 
     @classmethod
     def from_config(cls, config):

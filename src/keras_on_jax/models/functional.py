@@ -14,6 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from keras_on_jax import serialization
 from keras_on_jax.backend import dtypes
 from keras_on_jax.layers.layer import Layer, _flatten
 from keras_on_jax.backend.keras_tensor import KerasTensor
@@ -446,13 +447,13 @@ class Functional(Model):
         return Model.get_layer(self, name=name, index=index)
 
     def get_config(self):
-        from keras_on_jax.io import functional_config
+        from keras_on_jax.models import functional_config
 
         return functional_config.functional_get_config(self)
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from keras_on_jax.io import functional_config
+        from keras_on_jax.models import functional_config
 
         return functional_config.functional_from_config(cls, config, custom_objects=custom_objects)
 
@@ -480,3 +481,7 @@ def _explicit_training(operation, kwargs):
     param = operation._call_signature.parameters.get("training")
     default = None if param is None or param.default is inspect.Parameter.empty else param.default
     return value != default
+
+
+# Keras 3 writes its Functional class by its source module.
+serialization.register_public_class(Functional, "keras.src.models.functional", "Functional")

@@ -22,6 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from keras_on_jax import serialization
 from keras_on_jax.backend import random as random_lib
 from keras_on_jax.backend import scopes
 from keras_on_jax.training import data_adapters
@@ -920,11 +921,21 @@ class Trainer:
         return self._compile_config
 
     def compile_from_config(self, config):
-        from keras_on_jax.io import serialization
-
         config = serialization.deserialize_keras_object(config) if "module" in (config or {}) else config
         if config:
             self.compile(**config)
+
+    # Hooks of the serialization core: the `compile_config` entry of a saved model.
+    # (The module loads on first save/load, not at `import keras_on_jax`.)
+    def _saved_compile_config(self):
+        from keras_on_jax.training import compile_config
+
+        return compile_config.serialize_compile_config(self)
+
+    def _compile_from_saved_config(self, config, custom_objects=None):
+        from keras_on_jax.training import compile_config
+
+        compile_config.compile_model_from_config(self, config, custom_objects)
 
     def make_train_function(self, force=False):
         return self._function("train", self.steps_per_execution)[0]

@@ -10,7 +10,8 @@ node index is 1-based there). Reading accepts both that and Keras 2's
 
 from __future__ import annotations
 
-from keras_on_jax.io import keras2_ops, serialization
+from keras_on_jax import serialization
+from keras_on_jax.models import keras2_ops
 from keras_on_jax.ops.builtin_ops import resolve_op_class
 from keras_on_jax.backend.keras_tensor import KerasTensor
 

@@ -135,7 +135,7 @@ class TFOpCall:
                 f"Layer '{layer_name}' of this Keras 2 file calls the TensorFlow function "
                 f"`tf.{function}`, which has no keras.ops counterpart here, so the model "
                 "cannot be rebuilt. (Supported TensorFlow functions: the common math, "
-                "reduction, shape and slicing ones listed in keras_on_jax/io/keras2_ops.py.)"
+                "reduction, shape and slicing ones listed in keras_on_jax/models/keras2_ops.py.)"
             )
         self.name = layer_name
         self.function = function
