@@ -32,7 +32,7 @@ _ROOT = "keras_on_jax.src"
 # `tests/test_keras_src.py` checks that every entry resolves and works.
 TABLE = {
     # KerasHub 0.32
-    "saving.serialization_lib": "keras_on_jax.io.serialization",
+    "saving.serialization_lib": "keras_on_jax.serialization",
     "saving.saving_lib.H5IOStore": "keras_on_jax.io.h5_store:H5IOStore",
     "backend.get_keras_mask": "keras_on_jax.layers.layer:get_keras_mask",
     "backend.set_keras_mask": "keras_on_jax.layers.layer:set_keras_mask",

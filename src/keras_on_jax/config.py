@@ -15,7 +15,7 @@ from keras_on_jax.backend.dtype_policies import set_global_policy as set_dtype_p
 
 def enable_unsafe_deserialization():
     """Allow loading Lambda bytecode from files in this process (see `safe_mode`)."""
-    from keras_on_jax.io.serialization import enable_unsafe_deserialization as enable
+    from keras_on_jax.serialization import enable_unsafe_deserialization as enable
 
     enable()
 
