@@ -1,7 +1,8 @@
 """Small random KerasHub models as presets: `write` builds and saves them (run on real
 Keras 3), `read` loads them with `from_preset` (run under `python -m keras_on_jax`); both
-then run them (GPT-2 and Llama causal LMs generate, predict and fit on raw strings; a ResNet
-image classifier predicts and fits; more backbones are called on token ids or images) and
+then run them (GPT-2, Llama and Gemma causal LMs generate, predict and fit on raw strings,
+a BERT text classifier on raw sentence pairs; ResNet and ViT image classifiers predict and
+fit; more backbones are called on token ids) and
 print one JSON line (`RESULT {...}`) for `test_keras_hub.py` to compare.
 
 Usage: python keras_hub_presets_script.py write|read WORK_DIR
@@ -34,14 +35,19 @@ def gpt2():
     return keras_hub.models.GPT2CausalLM(backbone=backbone, preprocessor=preprocessor)
 
 
-def llama():
+def sentencepiece_proto(pad, bos, eos, *extra):
+    """A tiny word-level SentencePiece model, trained offline."""
     proto = io.BytesIO()
     sentencepiece.SentencePieceTrainer.train(
         sentence_iterator=iter(SENTENCES * 5), model_writer=proto, vocab_size=30,
         hard_vocab_limit=False, model_type="word", pad_id=0, bos_id=1, eos_id=2, unk_id=3,
-        pad_piece="<pad>", bos_piece="<s>", eos_piece="</s>", unk_piece="<unk>",
-        num_threads=1, minloglevel=3)
-    tokenizer = keras_hub.models.LlamaTokenizer(proto=proto.getvalue())
+        pad_piece=pad, bos_piece=bos, eos_piece=eos, unk_piece="<unk>",
+        user_defined_symbols=list(extra), num_threads=1, minloglevel=3)
+    return proto.getvalue()
+
+
+def llama():
+    tokenizer = keras_hub.models.LlamaTokenizer(proto=sentencepiece_proto("<pad>", "<s>", "</s>"))
     backbone = keras_hub.models.LlamaBackbone(
         vocabulary_size=tokenizer.vocabulary_size(), num_layers=2, num_query_heads=2,
         num_key_value_heads=1, hidden_dim=8, intermediate_dim=16)
@@ -49,9 +55,22 @@ def llama():
     return keras_hub.models.LlamaCausalLM(backbone=backbone, preprocessor=preprocessor)
 
 
+def gemma():
+    proto = sentencepiece_proto("<pad>", "<bos>", "<eos>", "<start_of_turn>", "<end_of_turn>",
+                                "<start_of_image>", "<end_of_image>", "<img>")
+    tokenizer = keras_hub.models.GemmaTokenizer(proto=proto)
+    backbone = keras_hub.models.GemmaBackbone(
+        vocabulary_size=tokenizer.vocabulary_size(), num_layers=2, num_query_heads=2,
+        num_key_value_heads=1, hidden_dim=8, intermediate_dim=16, head_dim=4)
+    preprocessor = keras_hub.models.GemmaCausalLMPreprocessor(tokenizer, sequence_length=8)
+    return keras_hub.models.GemmaCausalLM(backbone=backbone, preprocessor=preprocessor)
+
+
 MODELS = {"gpt2": (gpt2, keras_hub.models.GPT2CausalLM, ["abc ab c", "c a b", "ab ab c", "a b c"],
                    ["ab", "c a"]),
           "llama": (llama, keras_hub.models.LlamaCausalLM, SENTENCES + ["the lazy fox"],
+                    ["the", "over the"]),
+          "gemma": (gemma, keras_hub.models.GemmaCausalLM, SENTENCES + ["the lazy fox"],
                     ["the", "over the"])}
 
 
@@ -83,12 +102,8 @@ TEXT = dict(vocabulary_size=11, num_layers=1, hidden_dim=8, intermediate_dim=16)
 DECODER = dict(TEXT, num_query_heads=2, num_key_value_heads=1)
 BACKBONES = {
     "mistral": lambda: M.MistralBackbone(**DECODER),
-    "qwen": lambda: M.QwenBackbone(**DECODER),
     "opt": lambda: M.OPTBackbone(**TEXT, num_heads=2, max_sequence_length=8),
     "distil_bert": lambda: M.DistilBertBackbone(**TEXT, num_heads=2, max_sequence_length=8),
-    "roberta": lambda: M.RobertaBackbone(**TEXT, num_heads=2, max_sequence_length=8),
-    "vit": lambda: M.ViTBackbone(image_shape=(16, 16, 3), patch_size=4, num_layers=1,
-                                 num_heads=2, hidden_dim=8, mlp_dim=16),
 }
 TOKENS = {"token_ids": np.array([[1, 2, 3, 4, 0, 0], [5, 6, 7, 1, 2, 3]], "int32"),
           "padding_mask": np.array([[1, 1, 1, 1, 0, 0], [1] * 6], "int32")}
@@ -103,34 +118,77 @@ def backbones():
             keras.utils.set_random_seed(1)
             build().save_to_preset(path)
         backbone = M.Backbone.from_preset(path)
-        x = IMAGES / 255 if name == "vit" else TOKENS
-        out[name] = np.asarray(backbone(x)).ravel()[::5].tolist()
+        out[name] = np.asarray(backbone(TOKENS)).ravel()[::5].tolist()
     return out
 
 
-def resnet_classifier():
-    path = os.path.join(WORK, "resnet")
+def image_classifier(name, build_backbone, converter_cls, preprocessor_cls, classifier_cls,
+                     learning_rate):
+    path = os.path.join(WORK, name)
     if MODE == "write":
         keras.utils.set_random_seed(1)
-        backbone = M.ResNetBackbone(
-            input_conv_filters=[8], input_conv_kernel_sizes=[3], stackwise_num_filters=[64, 8],
-            stackwise_num_blocks=[1, 1], stackwise_num_strides=[1, 2],
-            block_type="bottleneck_block", image_shape=(16, 16, 3))
-        converter = keras_hub.layers.ResNetImageConverter(image_size=(16, 16), scale=1 / 255)
-        preprocessor = M.ResNetImageClassifierPreprocessor(image_converter=converter)
-        M.ResNetImageClassifier(backbone=backbone, num_classes=3,
-                                preprocessor=preprocessor).save_to_preset(path)
-    model = M.ResNetImageClassifier.from_preset(path)
+        converter = converter_cls(image_size=(16, 16), scale=1 / 255)
+        classifier_cls(backbone=build_backbone(), num_classes=3,
+                       preprocessor=preprocessor_cls(image_converter=converter)
+                       ).save_to_preset(path)
+    model = classifier_cls.from_preset(path)
     out = {"predict": np.asarray(model.predict(IMAGES, verbose=0)).ravel().tolist()}
-    model.compile(optimizer=keras.optimizers.SGD(0.1))
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate))
     history = model.fit(IMAGES, np.array([0, 1, 2, 1]), batch_size=2, epochs=2, shuffle=False,
                         verbose=0)
     out["loss"] = history.history["loss"]
     return out
 
 
+def resnet_classifier():
+    def backbone():
+        return M.ResNetBackbone(
+            input_conv_filters=[8], input_conv_kernel_sizes=[3], stackwise_num_filters=[64, 8],
+            stackwise_num_blocks=[1, 1], stackwise_num_strides=[1, 2],
+            block_type="bottleneck_block", image_shape=(16, 16, 3))
+
+    return image_classifier(
+        "resnet_classifier", backbone, keras_hub.layers.ResNetImageConverter,
+        M.ResNetImageClassifierPreprocessor, M.ResNetImageClassifier, learning_rate=0.1)
+
+
+def vit_classifier():
+    return image_classifier(
+        "vit_classifier", lambda: M.ViTBackbone(image_shape=(16, 16, 3), patch_size=4,
+                                                num_layers=1, num_heads=2, hidden_dim=8,
+                                                mlp_dim=16),
+        keras_hub.layers.ViTImageConverter,
+        M.ViTImageClassifierPreprocessor, M.ViTImageClassifier, learning_rate=0.01)
+
+
+def bert_text_classifier():
+    """`TextClassifier.fit` on raw strings (sentence pairs)."""
+    path = os.path.join(WORK, "bert_classifier")
+    if MODE == "write":
+        keras.utils.set_random_seed(1)
+        vocabulary = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "qu", "##ick",
+                      "brown", "fox", "lazy", "dog", "."]
+        tokenizer = M.BertTokenizer(vocabulary=vocabulary)
+        preprocessor = M.BertTextClassifierPreprocessor(tokenizer, sequence_length=10)
+        backbone = M.BertBackbone(vocabulary_size=len(vocabulary), num_layers=1, num_heads=2,
+                                  hidden_dim=8, intermediate_dim=16, max_sequence_length=10,
+                                  dropout=0.0)
+        M.BertTextClassifier(backbone, num_classes=2, preprocessor=preprocessor,
+                             dropout=0.0).save_to_preset(path)
+    model = M.BertTextClassifier.from_preset(path)
+    texts = (["the quick fox.", "the lazy dog", "brown fox", "the dog."],
+             ["fox", "the dog", "quick", "lazy"])
+    out = {"predict": np.asarray(model.predict(texts, verbose=0)).ravel().tolist()}
+    model.compile(optimizer=keras.optimizers.Adam(0.02))
+    history = model.fit(texts, np.array([0, 1, 0, 1]), batch_size=2, epochs=4, shuffle=False,
+                        verbose=0)
+    out["loss"] = history.history["loss"]
+    return out
+
+
 PARTS = {**{name: (lambda name=name: run(name)) for name in MODELS},
-         "backbones": backbones, "resnet_classifier": resnet_classifier}
+         "backbones": backbones, "resnet_classifier": resnet_classifier,
+         "vit_classifier": vit_classifier, "bert_text_classifier": bert_text_classifier}
 RESULT = {}
 for part, fn in PARTS.items():
     try:

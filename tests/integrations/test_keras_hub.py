@@ -104,18 +104,21 @@ PRESETS_SCRIPT = Path(__file__).with_name("keras_hub_presets_script.py")
 
 
 def test_models_from_keras_presets_run_and_train_as_keras(tmp_path):
-    """Presets written by real Keras 3 + KerasHub load here with `from_preset`: GPT-2 and
-    Llama causal LMs generate the same tokens (greedy, beam) and predict and fit on raw
-    strings with the same numbers; six more backbones and a ResNet image classifier give
-    the same outputs (and losses)."""
+    """Presets written by real Keras 3 + KerasHub load here with `from_preset`: GPT-2,
+    Llama and Gemma causal LMs generate the same tokens (greedy, beam) and predict and fit
+    on raw strings with the same numbers, as does a BERT text classifier on raw sentence
+    pairs; three more backbones and ResNet / ViT image classifiers give the same outputs and
+    losses."""
     ref = _result(_start([PRESETS_SCRIPT, "write", tmp_path], runner=False), "Keras 3")
     ours = _result(_start([PRESETS_SCRIPT, "read", tmp_path], runner=True), "keras_on_jax")
-    assert sorted(ref) == ["backbones", "gpt2", "llama", "resnet_classifier"]
+    assert sorted(ref) == ["backbones", "bert_text_classifier", "gemma", "gpt2", "llama",
+                           "resnet_classifier", "vit_classifier"]
     for part in ref:
         assert not str(ref[part]).startswith("ERROR"), f"Keras 3 failed {part}: {ref[part]}"
         assert not str(ours[part]).startswith("ERROR"), f"{part}: {ours[part]}"
         _assert_same(ours[part], ref[part], part)
-    for part in ("gpt2", "llama", "resnet_classifier"):
+    for part in ("gpt2", "llama", "gemma", "resnet_classifier", "vit_classifier",
+                 "bert_text_classifier"):
         assert ours[part]["loss"][-1] < ours[part]["loss"][0]
     # GPT-2's random weights favour its end token: without stop tokens generation runs on.
     assert ours["gpt2"]["greedy"] != ours["gpt2"]["greedy_stop"]
