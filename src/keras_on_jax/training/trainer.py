@@ -162,6 +162,10 @@ class Trainer:
                 out.extend(self._compile_loss.metrics)
             if self._compile_metrics is not None:
                 out.extend(self._compile_metrics.metrics)
+        from keras_on_jax.layers.layer import Layer
+
+        # As Keras: metrics the model (or its layers) hold as attributes come after.
+        out.extend(m for m in Layer.metrics.fget(self) if all(m is not o for o in out))
         return out
 
     @property

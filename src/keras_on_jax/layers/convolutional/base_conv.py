@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 import jax.numpy as jnp
+import numpy as np
 
 from keras_on_jax import activations, constraints, initializers, regularizers
 from keras_on_jax.backend import config as _config
 from keras_on_jax.layers.convolutional import _utils
+from keras_on_jax.layers.core.lora import LoRAMixin
 from keras_on_jax.layers.input_spec import InputSpec
 from keras_on_jax.layers.layer import Layer
 
 
-def _check_lora(cls_name, lora_rank):
-    if lora_rank:
-        raise ValueError(
-            f"{cls_name}(lora_rank=...) is not supported by keras_on_jax convolution layers. "
-            f"Received: lora_rank={lora_rank!r}; expected None."
-        )
-
-
-class BaseConv(Layer):
+class BaseConv(LoRAMixin, Layer):
     """Shared implementation of the N-d convolution layers (Keras's `BaseConv`).
 
     The kernel has shape `(*kernel_size, input_channels // groups, filters)`.
@@ -32,7 +26,7 @@ class BaseConv(Layer):
                  kernel_constraint=None, bias_constraint=None, lora_rank=None, lora_alpha=None,
                  **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        _check_lora(type(self).__name__, lora_rank)
+        self._init_lora(lora_rank, lora_alpha)
         self.rank = rank
         self.filters = filters
         self.groups = groups
@@ -86,7 +80,7 @@ class BaseConv(Layer):
                 f"channels (full input shape is {tuple(input_shape)})."
             )
         self.compute_output_shape(input_shape)
-        self.kernel = self.add_weight(
+        self._kernel = self.add_weight(
             name="kernel",
             shape=self.kernel_size + (input_channel // self.groups, self.filters),
             initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
@@ -101,13 +95,41 @@ class BaseConv(Layer):
         else:
             self.bias = None
         self.built = True
+        if self.lora_rank:
+            self.enable_lora(self.lora_rank, lora_alpha=self.lora_alpha)
+
+    @property
+    def kernel(self):
+        """The kernel: a Variable, or with LoRA the merged array."""
+        if not self.built:
+            raise AttributeError("You must build the layer before accessing `kernel`.")
+        return self._lora_merged(self._kernel)
+
+    def save_own_variables(self, store):
+        """The kernel (LoRA merged, as Keras writes it) and the bias."""
+        if not self.built:
+            return
+        values = [self.kernel] + ([self.bias] if self.use_bias else [])
+        for i, value in enumerate(values):
+            store[str(i)] = np.asarray(getattr(value, "value", value))
+
+    def load_own_variables(self, store):
+        targets = [self._kernel] + ([self.bias] if self.use_bias else [])
+        if len(store.keys()) != len(targets):
+            raise ValueError(f"Layer '{self.name}' expected {len(targets)} variables, but "
+                             f"received {len(store.keys())} variables during loading. "
+                             f"Expected: {[v.name for v in targets]}")
+        for i, variable in enumerate(targets):
+            variable.assign(store[str(i)])
+        self._reset_lora()
 
     def convolution_op(self, inputs, kernel):
         return _utils.conv(inputs, kernel, self.strides, self.padding, self.data_format,
                            self.dilation_rate)
 
     def call(self, inputs):
-        outputs = self.convolution_op(inputs, self.kernel.value)
+        kernel = self.kernel
+        outputs = self.convolution_op(inputs, getattr(kernel, "value", kernel))
         if self.use_bias:
             outputs = _utils.add_bias(outputs, self.bias.value, self.rank, self.data_format)
         if self.activation is not None:
@@ -139,6 +161,7 @@ class BaseConv(Layer):
             "activity_regularizer": regularizers.serialize(self._activity_regularizer),
             "kernel_constraint": constraints.serialize(self.kernel_constraint),
             "bias_constraint": constraints.serialize(self.bias_constraint),
+            **self._lora_config(),
         })
         return config
 
