@@ -13,6 +13,7 @@ import threading
 from collections import namedtuple
 
 import jax
+import numpy as np
 
 from keras_on_jax.backend import scopes
 
@@ -68,8 +69,40 @@ def get_current_remat_mode():
 
 
 def remat(f):
-    """`f` recomputed in the backward pass instead of storing its intermediates."""
-    return jax.checkpoint(f)
+    """`f` recomputed in the backward pass instead of storing its intermediates.
+
+    Only array arguments are traced (flags such as `training=True` stay Python values),
+    and what `f` does to Keras state inside (variable assignments such as BatchNorm's
+    moving statistics, `add_loss` terms) is carried out of the recomputed region and
+    applied after it, so layers with state can be rematerialized too.
+    """
+
+    @functools.wraps(f)
+    def wrapped(*args, **kwargs):
+        leaves, treedef = jax.tree.flatten((args, kwargs))
+        traced = [isinstance(leaf, (jax.Array, np.ndarray)) for leaf in leaves]
+        updated, n_losses = [], [0]
+
+        def inner(*arrays):
+            it = iter(arrays)
+            full = [next(it) if t else leaf for leaf, t in zip(leaves, traced)]
+            a, k = jax.tree.unflatten(treedef, full)
+            with scopes.StatelessScope(collect_losses=True) as scope:
+                out = f(*a, **k)
+            updated[:] = scope.updated_variables()
+            n_losses[0] = len(scope.losses)
+            return out, [scope.get_current_value(v) for v in updated], list(scope.losses)
+
+        out, values, losses = jax.checkpoint(inner)(
+            *[leaf for leaf, t in zip(leaves, traced) if t])
+        for variable, value in zip(updated, values):
+            variable.assign(value)
+        outer = scopes.get_stateless_scope()
+        if losses and outer is not None and outer.collect_losses:
+            outer.losses.extend(losses)
+        return out
+
+    return wrapped
 
 
 def rematerialized(layer, call, args, kwargs):

@@ -144,6 +144,7 @@ class AbsMaxQuantizer(Quantizer):
 def compute_float8_scale(amax, scale, dtype_max, margin=0):
     """The next float8 scale from the running maximum `amax` (Transformer Engine's rule;
     `scale` here is the reciprocal of TE's). Keeps `scale` when `amax` is 0 or not finite."""
+    amax, scale = jnp.asarray(amax), jnp.asarray(scale)
     previous = 1.0 / scale
     factor = (dtype_max / amax) / (2 ** margin)
     factor = jnp.where(amax > 0.0, factor, previous)
