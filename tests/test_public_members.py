@@ -1,0 +1,118 @@
+"""Public members of built Keras 3 objects exist here too (and none is a stub).
+
+Each object is built the same way with real Keras 3 and with keras_on_jax; at least 95%
+of Keras's public member names (dir() without a leading underscore) must exist here, and
+the known gaps are listed below, so a new gap (or a closed one) shows.
+"""
+
+import ast
+import inspect
+import textwrap
+
+import numpy as np
+import pytest
+
+import keras_on_jax as kj
+
+# Keras members deliberately or not yet provided, per object.
+KNOWN_MISSING = {
+    # `add_metric` always raises NotImplementedError in Keras 3 ("permanently disabled").
+    "_layers": {"add_metric"},
+    # `export` (SavedModel / ONNX export) is being added by another change.
+    "_models": {"export"},
+    # Functional's `operations` (the graph's ops, layers and non-layer ops) comes with the
+    # symbolic keras.ops work; KerasTensor's ragged/history helpers too.
+    "functional": {"operations"},
+    "keras_tensor": {"ragged", "ragged_rank", "record_history", "row_splits_dtype", "squeeze"},
+}
+LAYERS = {"functional", "sequential", "layer", "dense", "embedding", "einsum_dense", "conv2d"}
+MODELS = {"functional", "sequential"}
+
+
+def _objects(lib):
+    x = np.ones((4, 4), "float32")
+    y = np.ones((4, 3), "float32")
+    inputs = lib.Input((4,), name="x")
+    functional = lib.Model(inputs, lib.layers.Dense(3, name="d")(inputs))
+    functional.compile(optimizer="adam", loss="mse", metrics=["mae"])
+    functional.fit(x, y, verbose=0)
+    sequential = lib.Sequential([lib.Input((4,)), lib.layers.Dense(2)])
+    sequential.compile("sgd", "mse")
+    embedding = lib.layers.Embedding(5, 2)
+    embedding.build((None,))
+    einsum = lib.layers.EinsumDense("ab,bc->ac", 3)
+    einsum.build((None, 4))
+    conv = lib.layers.Conv2D(2, 3)
+    conv.build((None, 5, 5, 1))
+    return {
+        "functional": functional, "sequential": sequential, "layer": lib.layers.Layer(),
+        "dense": functional.layers[-1], "embedding": embedding, "einsum_dense": einsum,
+        "conv2d": conv, "variable": lib.Variable(np.ones(3, "float32")),
+        "keras_tensor": lib.Input((3,)), "optimizer": lib.optimizers.Adam(),
+        "metric": lib.metrics.Mean(), "loss": lib.losses.MeanSquaredError(),
+    }
+
+
+def _public(obj):
+    return {n for n in dir(obj) if not n.startswith("_")}
+
+
+def _known_missing(name):
+    out = set(KNOWN_MISSING.get(name, ()))
+    if name in LAYERS:
+        out |= KNOWN_MISSING["_layers"]
+    if name in MODELS:
+        out |= KNOWN_MISSING["_models"]
+    return out
+
+
+@pytest.fixture(scope="module")
+def pairs():
+    import keras
+
+    theirs, ours = _objects(keras), _objects(kj)
+    return {name: (theirs[name], ours[name]) for name in theirs}
+
+
+def test_members_of_built_objects_cover_keras(pairs):
+    total = found = 0
+    for name, (theirs, ours) in pairs.items():
+        wanted = _public(theirs)
+        missing = wanted - _public(ours)
+        assert missing == _known_missing(name) & wanted, (
+            f"{name}: missing {sorted(missing - _known_missing(name))}, now present "
+            f"{sorted(_known_missing(name) & wanted - missing)}")
+        coverage = 1 - len(missing) / len(wanted)
+        if name != "keras_tensor":
+            assert coverage >= 0.95, (name, coverage, sorted(missing))
+        total += len(wanted)
+        found += len(wanted) - len(missing)
+    assert found / total >= 0.95
+
+
+def _only_raises_not_implemented(fn):
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    except (OSError, TypeError, SyntaxError):
+        return False
+    body = tree.body[0].body
+    if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None),
+                                                              ast.Constant):
+        body = body[1:]  # the docstring
+    if len(body) != 1 or not isinstance(body[0], ast.Raise):
+        return False
+    exc = body[0].exc
+    target = exc.func if isinstance(exc, ast.Call) else exc
+    return getattr(target, "id", getattr(target, "attr", "")) == "NotImplementedError"
+
+
+def test_no_member_is_a_not_implemented_stub(pairs):
+    # A plain `Layer` has no `call` to run, in Keras as here: that one is abstract.
+    abstract = {("layer", "call")}
+    for name, (_, ours) in pairs.items():
+        for member in sorted(_public(ours)):
+            static = inspect.getattr_static(ours, member)
+            fn = static.fget if isinstance(static, property) else static
+            fn = getattr(fn, "__func__", fn)
+            if callable(fn) and (name, member) not in abstract:
+                assert not _only_raises_not_implemented(fn), f"{name}.{member}"
