@@ -116,3 +116,35 @@ def test_no_member_is_a_not_implemented_stub(pairs):
             fn = getattr(fn, "__func__", fn)
             if callable(fn) and (name, member) not in abstract:
                 assert not _only_raises_not_implemented(fn), f"{name}.{member}"
+
+
+def test_layer_members_behave_as_keras():
+    """A few of the members this file checks for, at work: `path`, `metrics`,
+    `metrics_variables`, `symbolic_call`, `input_dtype`, `call_signature_parameters`."""
+    import keras
+
+    def build(lib):
+        class Tracked(lib.layers.Layer):
+            def __init__(self, **kwargs):
+                super().__init__(**kwargs)
+                self.mean = lib.metrics.Mean(name="act_mean")
+                self.dense = lib.layers.Dense(2, name="inner")
+
+            def call(self, x, training=None):
+                return self.dense(x)
+
+        layer = Tracked(name="t")
+        model = lib.Sequential([lib.Input((3,)), layer], name="seq")
+        return model, layer
+
+    (km, kl), (om, ol) = build(keras), build(kj)
+    assert (ol.path, ol.dense.path, om.path) == (kl.path, kl.dense.path, km.path)
+    assert [m.name for m in ol.metrics] == [m.name for m in kl.metrics]
+    assert [v.path for v in ol.metrics_variables] == [v.path for v in kl.metrics_variables]
+    assert ol.call_signature_parameters == kl.call_signature_parameters
+    assert ol.input_dtype == kl.input_dtype == "float32"
+    spec_o, spec_k = ol.symbolic_call(kj.KerasTensor((None, 3))), kl.symbolic_call(
+        keras.KerasTensor((None, 3)))
+    assert spec_o.shape == spec_k.shape and len(ol._inbound_nodes) == len(kl._inbound_nodes)
+    om.compile("sgd", "mse")
+    assert [m.name for m in om.metrics] == ["loss", "act_mean"]

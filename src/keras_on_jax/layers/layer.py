@@ -376,7 +376,10 @@ class Layer(nnx.Module, pytree=False):
     @property
     def path(self):
         """The layer's path among variable scopes (`"model/dense"`); None until built."""
-        return self.__dict__.get("_path")
+        path = self.__dict__.get("_path")
+        if path is None and self.built:
+            return self.name  # built outside any scope (a model built at construction)
+        return path
 
     @property
     def dtype_policy(self):

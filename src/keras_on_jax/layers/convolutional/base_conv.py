@@ -109,11 +109,15 @@ class BaseConv(LoRAMixin, Layer):
         """The kernel (LoRA merged, as Keras writes it) and the bias."""
         if not self.built:
             return
+        if not self.lora_enabled:
+            return super().save_own_variables(store)
         values = [self.kernel] + ([self.bias] if self.use_bias else [])
         for i, value in enumerate(values):
             store[str(i)] = np.asarray(getattr(value, "value", value))
 
     def load_own_variables(self, store):
+        if not self.lora_enabled and len(store.keys()) == len(self._own_variables()):
+            return super().load_own_variables(store)
         targets = [self._kernel] + ([self.bias] if self.use_bias else [])
         if len(store.keys()) != len(targets):
             raise ValueError(f"Layer '{self.name}' expected {len(targets)} variables, but "

@@ -124,10 +124,17 @@ class QuantizableMixin:
             )
         return spec[mode]
 
+    def _plain(self):
+        return self.quantization_mode is None and not self.lora_enabled
+
     def save_own_variables(self, store):
         """Store the variables of `variable_serialization_spec` (LoRA merged), as Keras."""
         if not self.built:
             return
+        if self._plain():
+            # Every own variable, as any layer: the same datasets as Keras for these
+            # classes, and a subclass's extra variables are kept too.
+            return super().save_own_variables(store)
         overrides = self._merged_for_saving()
         index = 0
         for name in self._spec():
@@ -140,6 +147,8 @@ class QuantizableMixin:
     def load_own_variables(self, store):
         if not self.built:
             return
+        if self._plain() and len(store.keys()) == len(self._own_variables()):
+            return super().load_own_variables(store)
         targets = []
         for name in self._spec():
             attr = self._lora_base if name == self._base_name else name
