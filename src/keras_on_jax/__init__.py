@@ -47,8 +47,8 @@ _gradient_tape.install_recording_hooks()
 
 _LAZY_MODULES = {
     "applications", "callbacks", "datasets", "distribute", "distribution", "dtype_policies",
-    "losses", "metrics", "mixed_precision", "optimizers", "preprocessing", "quantizers",
-    "random", "saving", "tree", "utils",
+    "export", "losses", "metrics", "mixed_precision", "optimizers", "preprocessing",
+    "quantizers", "random", "saving", "tree", "utils",
 }
 _LAZY_ATTRS = {
     "Loss": ("keras_on_jax.losses", "Loss"),

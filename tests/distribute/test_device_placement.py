@@ -8,7 +8,7 @@ import jax
 import numpy as np
 
 import keras_on_jax as keras
-from keras_on_jax.distribute import placement
+from keras_on_jax.models import placement
 
 
 def _scope(placed):

@@ -22,10 +22,19 @@ def get_uid(prefix=""):
 
 
 def clear_session(free_memory=True):
-    """Reset name counters and release compiled functions (see `keras.utils.clear_session`)."""
-    from keras_on_jax.utils.general import clear_session as _clear
+    """Reset layer-name counters and release compiled functions and dropped buffers."""
+    import gc
 
-    _clear(free_memory=free_memory)
+    import jax
+
+    from keras_on_jax.backend import random as backend_random
+    from keras_on_jax.backend.naming import reset_names
+
+    reset_names()
+    backend_random.reset_global_seed_generator()
+    if free_memory:
+        gc.collect()
+        jax.clear_caches()
 
 
 def get_value(x):

@@ -19,6 +19,17 @@ from keras_on_jax.backend import dtypes, scopes
 
 _MISSING = object()
 
+# Where a new variable's initial value goes: `placer(value, path) -> value`, installed by
+# `distribute/context.py` when it loads (the active distribution's layout). The backend
+# knows no strategy; with no placer installed no distribution can be active.
+_variable_placer = None
+
+
+def set_variable_placer(placer):
+    """Install the function that places every new variable's initial value (None: none)."""
+    global _variable_placer
+    _variable_placer = placer
+
 
 def _standardize_shape(shape):
     if shape is None:
@@ -84,9 +95,8 @@ class Variable(nnx.Variable):
         if path is None:
             prefix = scopes.current_path()
             path = f"{prefix}/{name}" if prefix else name
-        from keras_on_jax.distribute import context as _dist  # placed by the active distribution
-        if _dist.current() is not None and hasattr(_dist.current(), "distribute_variable"):
-            value = _dist.current().distribute_variable(value, path)
+        if _variable_placer is not None:  # the active distribution's layout, if any
+            value = _variable_placer(value, path)
         super().__init__(
             value,
             keras_name=name,

@@ -2,6 +2,8 @@
 
 The trainer asks `current()` before each compiled call and, when one is active, lets it
 place the state (`distribute_state`) and the batch (`distribute_batch`) on its devices.
+New variables reach it through the backend's variable placer, installed below: the
+backend itself knows no distribution.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import threading
 
 import jax
 import jax.numpy as jnp
+
+from keras_on_jax.backend import variables as _variables
 
 _STATE = threading.local()
 _GLOBAL = [None]
@@ -42,6 +46,17 @@ def pop():
 def get_global():
     """The distribution set with `set_global` (ignoring scopes), or None."""
     return _GLOBAL[0]
+
+
+def _place_new_variable(value, path):
+    """A new variable's initial value laid out by the active distribution, if it has one."""
+    dist = current()
+    if dist is not None and hasattr(dist, "distribute_variable"):
+        return dist.distribute_variable(value, path)
+    return value
+
+
+_variables.set_variable_placer(_place_new_variable)
 
 
 # ---- padded batches (TPUStrategy): the rows of a step that are real --------------------------

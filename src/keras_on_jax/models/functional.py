@@ -141,6 +141,10 @@ def _structure_like(structure, flat):
 class Functional(Model):
     """A model defined by its inputs and outputs: `keras.Model(inputs, outputs)`."""
 
+    # Inputs must match the `Input`s' known dimensions (a `Sequential` built from its first
+    # batch checks ranks only, as Keras 3's does: see `Sequential._build_for_data`).
+    _checks_input_dims = True
+
     def __new__(cls, *args, **kwargs):
         return object.__new__(cls)
 
@@ -283,7 +287,7 @@ class Functional(Model):
             elif len(shape) == len(ref_shape) + 1 and shape[-1] == 1:
                 x = jnp.squeeze(x, -1)
             shape = tuple(x.shape)
-            if len(shape) != len(ref_shape) or any(
+            if len(shape) != len(ref_shape) or self._checks_input_dims and any(
                 r is not None and s != r for s, r in zip(shape, ref_shape)
             ):
                 raise ValueError(
@@ -386,12 +390,22 @@ class Functional(Model):
 
             for x, m in zip(flat, masks):
                 set_keras_mask(x, m)
-        from keras_on_jax.distribute import placement
+        from keras_on_jax.models import placement
 
         if placement.spans_devices(self) and placement.is_concrete(flat):
             # `keras.device` scopes on 2+ devices: an eager call runs each part there.
             return placement.segmented_call(self, flat, training)
         return self._run_nodes(self._graph_nodes, values, training)
+
+    def _is_placed(self):
+        from keras_on_jax.models import placement
+
+        return placement.is_placed(self)
+
+    def _placed_function(self, kind, mode, groups):
+        from keras_on_jax.models import placement
+
+        return placement.make_function(self, kind, mode, groups)
 
     def _run_nodes(self, nodes, values, training):
         for node in nodes:

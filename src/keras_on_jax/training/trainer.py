@@ -25,7 +25,8 @@ import numpy as np
 from keras_on_jax.backend import random as random_lib
 from keras_on_jax.backend import scopes
 from keras_on_jax.training import data_adapters
-from keras_on_jax.training.compile_utils import CompileLoss, CompileMetrics, to_host_logs
+from keras_on_jax.training.compile_utils import (CompileLoss, CompileMetrics, flatten_logs,
+                                                 to_host_logs)
 from keras_on_jax.training.data_adapters import pack_x_y_sample_weight as _pack
 from keras_on_jax.training.data_adapters import unpack_x_y_sample_weight
 
@@ -120,7 +121,7 @@ class Trainer:
         self._functions = {}
         self.compiled = True
         # The FAQ compiles inside `strategy.scope()` and calls fit outside it.
-        self._distribution = _current_distribution() or getattr(self, "_distribution", None)
+        self._distribution = self._active_distribution()
         self._compile_config = {
             "optimizer": optimizer if isinstance(optimizer, str) else None,
             "loss": loss, "loss_weights": loss_weights, "metrics": metrics,
@@ -154,14 +155,17 @@ class Trainer:
 
     @property
     def metrics(self):
+        """Keras 3's list: the loss tracker, the compiled metrics as one `CompileMetrics`
+        (when `compile()` was given `metrics` or `weighted_metrics`), then the per-output
+        loss trackers."""
         out = []
         if self.compiled:
             if self._loss_tracker is not None:
                 out.append(self._loss_tracker)
+            if self._compile_metrics is not None and self._compile_metrics.requested:
+                out.append(self._compile_metrics)
             if self._compile_loss is not None:
                 out.extend(self._compile_loss.metrics)
-            if self._compile_metrics is not None:
-                out.extend(self._compile_metrics.metrics)
         from keras_on_jax.layers.layer import Layer
 
         # As Keras: metrics the model (or its layers) hold as attributes come after.
@@ -170,7 +174,15 @@ class Trainer:
 
     @property
     def metrics_names(self):
-        return [m.name for m in self.metrics]
+        """The names of the values `evaluate()` returns, in its order (Keras 2's list:
+        the compiled metrics' own names where Keras 3 says `"compile_metrics"`)."""
+        names, inner = [], []
+        for m in self.metrics:
+            if isinstance(m, CompileMetrics):
+                inner.extend(getattr(s, "_compile_name", s.name) for s in m.metrics)
+            else:
+                names.append(m.name)
+        return names + inner
 
     @property
     def metrics_variables(self):
@@ -249,7 +261,14 @@ class Trainer:
                 logs.update(result)
             else:
                 logs[getattr(m, "_compile_name", m.name)] = result
-        return logs
+        return self._in_metrics_order(logs)
+
+    def _in_metrics_order(self, logs):
+        """`logs` in `metrics_names` order (the loss, the output losses, the metrics), then
+        the step's other logs, as Keras's `_flatten_metrics_in_order` lists them."""
+        names = [n for n in self.metrics_names if n in logs]
+        rest = {k: v for k, v in logs.items() if k not in names}
+        return {**{n: logs[n] for n in names}, **rest}
 
     def _value_and_grad(self, fn, variables):
         """`fn()` reads Variables; return `(value, aux, grads)` w.r.t. `variables`.
@@ -281,7 +300,7 @@ class Trainer:
             y_pred = self(x, training=True)
             loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight,
                                      training=True)
-            return _scale_loss(self.optimizer, loss), (loss, y_pred)
+            return scale_loss(self.optimizer, loss), (loss, y_pred)
 
         _, (loss, y_pred), grads = self._value_and_grad(forward, trainable)
         if trainable:
@@ -302,6 +321,17 @@ class Trainer:
         return self(x, training=False)
 
     # ---- state and compiled functions -----------------------------------------------------------
+    def _active_distribution(self):
+        """The distribution that places this model's steps: the one in scope, else the one
+        the model was created or compiled under; None when there is none."""
+        return _current_distribution() or getattr(self, "_distribution", None)
+
+    def _is_placed(self):
+        """Whether the compiled steps run as per-device segments instead of one program.
+        Only a Functional model whose `keras.device` scopes span devices does; it then
+        builds its steps with `_placed_function(kind, mode, groups)` (models/placement.py)."""
+        return False
+
     def _trainable_for_step(self):
         if self._compiled_trainable is None:
             self._compiled_trainable = list(self.trainable_variables)
@@ -333,10 +363,8 @@ class Trainer:
 
     def _make_function(self, kind, mode):
         groups = self._state_groups(kind)
-        from keras_on_jax.distribute import placement
-
-        if placement.is_placed(self):  # `keras.device` scopes on 2+ devices: per-device segments
-            return placement.make_function(self, kind, mode, groups)
+        if self._is_placed():  # `keras.device` scopes on 2+ devices: per-device segments
+            return self._placed_function(kind, mode, groups)
         method = {"train": self.train_step, "test": self.test_step, "predict": self.predict_step}[kind]
         jax_style = _takes_state(method)
         if not jax_style:
@@ -363,6 +391,9 @@ class Trainer:
                 # `_step_data`: a padded batch (TPUStrategy) knows its real rows.
                 logs, new_state = _one_step(state, data)
             if isinstance(logs, dict):
+                # `{m.name: m.result() for m in self.metrics}` holds the compiled metrics'
+                # dict: its entries are logs of their own (Keras's `pythonify_logs`).
+                logs = flatten_logs(logs)
                 key_order[:] = list(logs.keys())
             return logs, new_state[written:]
 
@@ -449,7 +480,7 @@ class Trainer:
         state = [v.get_raw_value() for v in flat_vars]
         if mode == "gather" and args[-1].shape in ahead:
             fn = ahead[args[-1].shape]  # compiled ahead of the epoch (see _compile_ahead)
-        dist = _current_distribution() or getattr(self, "_distribution", None)
+        dist = self._active_distribution()
         real_rows = None
         if dist is not None:
             state = dist.distribute_state(flat_vars, state)
@@ -535,12 +566,6 @@ class Trainer:
                 if not self._compile_metrics.built:
                     loss_fns = self._compile_loss.loss_fns if self._compile_loss is not None else None
                     self._compile_metrics.build(names, y, y_pred, loss_fns)
-                    for metric in self._compile_metrics.metrics:
-                        if getattr(metric, "_compile_name", metric.name) != metric.name:
-                            try:
-                                metric.name = metric._compile_name
-                            except AttributeError:
-                                pass
                 self._functions = {}
         if kind == "train" and self.optimizer is not None and not getattr(self.optimizer, "built", False):
             self.optimizer.build(self._trainable_for_step())
@@ -678,13 +703,9 @@ class Trainer:
         """
         if not isinstance(adapter, data_adapters.ArrayDataAdapter) or self._has_host_layers():
             return None
-        from keras_on_jax.distribute import placement
-
-        if placement.is_placed(self):  # per-device segments: batches stream from the host
+        if self._is_placed():  # per-device segments: batches stream from the host
             return None
-        if not self.jit_compile or self._run_eagerly or (
-            _current_distribution() or getattr(self, "_distribution", None)
-        ) is not None:
+        if not self.jit_compile or self._run_eagerly or self._active_distribution() is not None:
             return None
         leaves = data_adapters._flat((adapter.x, adapter.y, adapter.sample_weight))
         if not all(isinstance(a, (np.ndarray, jax.Array)) and a.dtype.kind in "biuf" for a in leaves):
@@ -827,7 +848,7 @@ class Trainer:
     def _format_eval(self, logs, return_dict):
         if return_dict:
             return logs
-        values = list(logs.values())
+        values = list(self._in_metrics_order(logs).values())
         if len(values) == 1:
             return values[0]
         return values
@@ -1088,7 +1109,9 @@ def _current_distribution():
     return context.current()
 
 
-def _scale_loss(optimizer, loss):
+def scale_loss(optimizer, loss):
+    """The loss a step differentiates: `loss` times the optimizer's loss scale
+    (`LossScaleOptimizer`), or `loss` when it has none."""
     scale = getattr(optimizer, "scale_loss", None)
     return scale(loss) if scale is not None else loss
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-import gc
 import random
 
 import numpy as np
+
+# One function for `keras.utils.clear_session` and `keras.backend.clear_session`, as in
+# Keras 3; it resets backend state only, so it lives in the backend.
+from keras_on_jax.backend.public import clear_session as clear_session
 
 
 def set_random_seed(seed):
@@ -44,20 +47,6 @@ def normalize(x, axis=-1, order=2):
     norm = jnp.linalg.norm(x, ord=order, axis=axis, keepdims=True)
     out = x / jnp.where(norm == 0, 1, norm)
     return np.asarray(out) if isinstance(x, np.ndarray) else out
-
-
-def clear_session(free_memory=True):
-    """Reset layer-name counters and release compiled functions and dropped buffers."""
-    import jax
-
-    from keras_on_jax.backend import naming
-    from keras_on_jax.backend import random as backend_random
-
-    naming.reset_names()
-    backend_random.reset_global_seed_generator()
-    if free_memory:
-        gc.collect()
-        jax.clear_caches()
 
 
 def get_source_inputs(tensor):

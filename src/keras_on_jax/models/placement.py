@@ -18,7 +18,10 @@ device assignment. So the trainer's step for such a model is this executor inste
   back across the boundaries; each variable's gradient is summed on the variable's device,
   and the optimizer update runs per device, on the variables that live there.
 
-Models without multi-device placement never reach this module's executor.
+Models without multi-device placement never reach this module's executor. It lives with
+the Functional graph it walks, above the trainer whose step it replaces: the trainer asks
+`model._is_placed()` and builds the step with `model._placed_function(...)`, which a
+Functional model answers from here; `distribute/` knows nothing of it.
 """
 
 from __future__ import annotations
@@ -26,7 +29,19 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from keras_on_jax.backend import scopes
+from keras_on_jax.backend import dtypes, scopes
+from keras_on_jax.backend.config import floatx
+from keras_on_jax.layers.layer import (
+    _call_stack,
+    _CallContext,
+    _cast_floats,
+    _flatten,
+    get_keras_mask,
+    set_keras_mask,
+)
+from keras_on_jax.models.functional import Functional, _fill_in, _structure_like, node_call_kwargs
+from keras_on_jax.training.data_adapters import unpack_x_y_sample_weight
+from keras_on_jax.training.trainer import Trainer, scale_loss
 
 
 def default_device():
@@ -53,19 +68,14 @@ def _device_of(value):
 
 
 def _overrides(model, name):
-    from keras_on_jax.training.trainer import Trainer
-
     return getattr(type(model), name) is not getattr(Trainer, name)
 
 
 def is_placed(model):
     """Whether `model`'s compiled steps run as per-device segments (see module doc)."""
-    from keras_on_jax.models.functional import Functional
-    from keras_on_jax.training.trainer import _current_distribution
-
     if not isinstance(model, Functional) or "_graph_nodes" not in model.__dict__:
         return False
-    if (_current_distribution() or getattr(model, "_distribution", None)) is not None:
+    if model._active_distribution() is not None:
         return False
     if any(_overrides(model, m) for m in ("train_step", "test_step", "predict_step",
                                           "compute_loss", "compute_metrics")):
@@ -76,12 +86,9 @@ def is_placed(model):
 def spans_devices(model):
     """Whether a Functional model's graph is placed on two or more devices (no
     distribution active, no host-only layers)."""
-    from keras_on_jax.models.functional import Functional
-    from keras_on_jax.training.trainer import _current_distribution
-
     if not isinstance(model, Functional) or "_graph_nodes" not in model.__dict__:
         return False
-    if (_current_distribution() or getattr(model, "_distribution", None)) is not None:
+    if model._active_distribution() is not None:
         return False
     if type(model).call is not Functional.call or model._host_plan() is not None:
         return False
@@ -176,8 +183,6 @@ def last_output_devices(model):
 
 # ---- the pure pieces, each compiled for one device ---------------------------------------------
 def _floatx_sum(terms):
-    from keras_on_jax.backend.config import floatx
-
     total = jnp.zeros((), dtype=floatx())
     for t in terms:
         total = total + jnp.sum(jnp.asarray(t, dtype=floatx()))
@@ -192,15 +197,6 @@ def _run_segment(seg, t_vars, nt_vars, t_vals, nt_vals, ins, in_masks, training,
     `add_loss` losses of the calls plus the weight regularization of the layers the
     segment owns. With a `raw_losses` list, the `add_loss` losses are appended to it
     instead of summed (eager calls)."""
-    from keras_on_jax.layers.layer import (
-        _call_stack,
-        _CallContext,
-        _flatten,
-        get_keras_mask,
-        set_keras_mask,
-    )
-    from keras_on_jax.models.functional import _fill_in, node_call_kwargs
-
     with scopes.StatelessScope(list(zip([*t_vars, *nt_vars], [*t_vals, *nt_vals])),
                                collect_losses=True) as scope:
         stack = _call_stack()
@@ -247,9 +243,6 @@ def segmented_call(model, flat_inputs, training):
     """An eager `model(x)` of a model placed on several devices: each segment runs on its
     device (un-jitted) on the variables' current values; variable updates (BatchNorm
     statistics, seeds) are assigned back where the variables live."""
-    from keras_on_jax.layers.layer import get_keras_mask
-    from keras_on_jax.models.functional import _structure_like
-
     plan = _plan(model)
     homes = plan.homes()
     tensors = {id(t): x for t, x in zip(model._input_tensors, flat_inputs)}
@@ -319,8 +312,6 @@ def _put(x, device):
 
 def make_function(model, kind, mode, groups):
     """The trainer's `(fn, flat_vars, key_order, written_vars, ahead)` for a placed model."""
-    from keras_on_jax.training.data_adapters import unpack_x_y_sample_weight
-
     plan = _plan(model)
     jit = bool(model.jit_compile) and not model._run_eagerly
     flat_vars = [v for g in groups for v in g]
@@ -343,9 +334,6 @@ def make_function(model, kind, mode, groups):
     def head(metric_vals, y_pred_flat, seg_losses, y, sw, batch_n, train):
         """Loss (with its gradient w.r.t. the outputs and the segments' losses) and
         metrics, on the output device."""
-        from keras_on_jax.models.functional import _structure_like
-        from keras_on_jax.training.trainer import _scale_loss
-
         with scopes.StatelessScope(list(zip(metric_vars, metric_vals))) as outer:
             updated = []
 
@@ -359,7 +347,7 @@ def make_function(model, kind, mode, groups):
                         loss = compiled + loss.astype(compiled.dtype) if sl else compiled
                     updated[:] = inner.updated_variables()
                     new = [inner.get_current_value(v) for v in updated]
-                scaled = _scale_loss(model.optimizer, loss) if train else loss
+                scaled = scale_loss(model.optimizer, loss) if train else loss
                 return scaled, (loss, new)
 
             if train:
@@ -405,9 +393,6 @@ def make_function(model, kind, mode, groups):
         return new_t, new_o, info["written"]
 
     def step(state, data):
-        from keras_on_jax.backend import dtypes
-        from keras_on_jax.layers.layer import _cast_floats
-
         record = {}
         vals = {id(v): s for v, s in zip(flat_vars, state)}
         x, y, sw = unpack_x_y_sample_weight(data)
@@ -438,8 +423,6 @@ def make_function(model, kind, mode, groups):
         model.__dict__["_placement_record"] = record
         y_pred_flat = [_put(tensors[id(t)], head_dev) for t in model._output_tensors]
         if kind == "predict":
-            from keras_on_jax.models.functional import _structure_like
-
             new_state = [_put(vals[id(v)], home.get(id(v))) for v in flat_vars]
             return _structure_like(model._outputs_struct, y_pred_flat), new_state[written:]
         seg_losses = [_put(s[5], head_dev) for s in saved]
