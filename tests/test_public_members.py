@@ -18,15 +18,12 @@ import keras_on_jax as kj
 KNOWN_MISSING = {
     # `add_metric` always raises NotImplementedError in Keras 3 ("permanently disabled").
     "_layers": {"add_metric"},
-    # `export` (SavedModel / ONNX export) is being added by another change.
-    "_models": {"export"},
     # Functional's `operations` (the graph's ops, layers and non-layer ops) comes with the
     # symbolic keras.ops work; KerasTensor's ragged/history helpers too.
     "functional": {"operations"},
     "keras_tensor": {"ragged", "ragged_rank", "record_history", "row_splits_dtype", "squeeze"},
 }
 LAYERS = {"functional", "sequential", "layer", "dense", "embedding", "einsum_dense", "conv2d"}
-MODELS = {"functional", "sequential"}
 
 
 def _objects(lib):
@@ -61,8 +58,6 @@ def _known_missing(name):
     out = set(KNOWN_MISSING.get(name, ()))
     if name in LAYERS:
         out |= KNOWN_MISSING["_layers"]
-    if name in MODELS:
-        out |= KNOWN_MISSING["_models"]
     return out
 
 
