@@ -39,7 +39,8 @@ def set_lora_factors(layer):
     """Give the LoRA factors distinct non-zero values (B starts at zero)."""
     for v in layer.weights:
         if "lora" in v.path:
-            v.assign(np.linspace(-0.3, 0.5, int(np.prod(v.shape)), dtype="float32").reshape(v.shape))
+            values = np.linspace(-0.3, 0.5, int(np.prod(v.shape)), dtype="float32")
+            v.assign(values.reshape(v.shape))
 
 
 def assert_same_weights(keras_layer, our_layer):

@@ -16,7 +16,8 @@ W = RNG.normal(size=(10, 6)).astype("float32")
 
 
 @pytest.mark.parametrize("to_numpy", [False, True])
-@pytest.mark.parametrize("axis,value_range", [(0, (-127, 127)), (-1, (-8, 7)), ((0, 1), (-127, 127))])
+@pytest.mark.parametrize("axis,value_range",
+                         [(0, (-127, 127)), (-1, (-8, 7)), ((0, 1), (-127, 127))])
 def test_abs_max_quantize(to_numpy, axis, value_range):
     kq = keras().quantizers
     got = quantizers.abs_max_quantize(W, axis, value_range=value_range, to_numpy=to_numpy)

@@ -149,8 +149,9 @@ class _ParametrizedQuantizedPolicy(QuantizedDTypePolicy):
         try:
             values = [int(p) for p in parts[1:]]
         except ValueError:
-            raise ValueError(f"Invalid mode for {type(self).__name__}. The parameters must "
-                             f"be integers. Expected format {expected}, but got '{mode}'.") from None
+            raise ValueError(
+                f"Invalid mode for {type(self).__name__}. The parameters must be integers. "
+                f"Expected format {expected}, but got '{mode}'.") from None
         for param, value in zip(self._PARAMS, values):
             self._check(param, value, mode)
             setattr(self, param, value)

@@ -954,8 +954,9 @@ _TRAINER_METRICS = frozenset({"_loss_tracker", "_compile_metrics", "_compile_los
 
 def _is_metric(value):
     cls = type(value)
-    return all(callable(getattr(cls, m, None)) for m in ("update_state", "result", "reset_state")) \
-        and hasattr(value, "variables") and not isinstance(value, Layer)
+    methods = ("update_state", "result", "reset_state")
+    return (all(callable(getattr(cls, m, None)) for m in methods)
+            and hasattr(value, "variables") and not isinstance(value, Layer))
 
 
 _PROBE_SIZES = (83, 89)

@@ -226,7 +226,7 @@ def quantize_with_sz_map(weights_matrix, scale, zero, g_idx, maxq, group_axis=-1
     return jnp.clip(jnp.round(jnp.asarray(weights_matrix) / safe + zeros), 0, maxq)
 
 
-# ---- fake quantization ----------------------------------------------------------------------------
+# ---- fake quantization ---------------------------------------------------------------------------
 def _nudge(min_range, max_range, num_bits, narrow_range):
     dtype = jnp.result_type(min_range.dtype, jnp.float32)
     min_range, max_range = min_range.astype(dtype), max_range.astype(dtype)

@@ -94,4 +94,6 @@ class LoRAMixin:
                 factor.assign(jnp.zeros(factor.shape, factor.dtype))
 
     def _lora_config(self):
-        return {"lora_rank": self.lora_rank, "lora_alpha": self.lora_alpha} if self.lora_rank else {}
+        if not self.lora_rank:
+            return {}
+        return {"lora_rank": self.lora_rank, "lora_alpha": self.lora_alpha}

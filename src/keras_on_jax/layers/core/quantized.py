@@ -172,6 +172,11 @@ class QuantizableMixin:
 
 
 # ---- int paths ----------------------------------------------------------------------------------
+def grouped(block_size):
+    """Whether an int4 block size means sub-channel groups (not one scale per channel)."""
+    return block_size is not None and block_size > 0
+
+
 def with_input_gradient(forward, input_grad, inputs, *consts):
     """`forward(inputs, *consts)`, differentiable only in `inputs`, with the gradient
     `input_grad(upstream, *consts)` (autodiff cannot go through integer weights)."""
@@ -199,7 +204,7 @@ def int_matmul(x, kernel, equation=None):
     return jnp.matmul(x, kernel, preferred_element_type=prefer)
 
 
-# ---- float8 ---------------------------------------------------------------------------------------
+# ---- float8 --------------------------------------------------------------------------------------
 _F8_FIELDS = ("inputs", "kernel", "outputs_grad")
 
 

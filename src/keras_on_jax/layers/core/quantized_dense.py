@@ -9,6 +9,7 @@ import jax.numpy as jnp
 
 from keras_on_jax.layers.core.quantized import (
     QuantizableMixin,
+    grouped,
     build_float8_variables,
     float8_contract,
     int_matmul,
@@ -20,10 +21,6 @@ from keras_on_jax.quantizers.quantization_config import (
     QuantizationConfig,
     get_block_size_for_layer,
 )
-
-
-def _grouped(block_size):
-    return block_size is not None and block_size > 0
 
 
 class DenseQuantization(QuantizableMixin):
@@ -65,11 +62,11 @@ class DenseQuantization(QuantizableMixin):
                                        initializer="zeros", dtype="int8", trainable=False)
         block_size = get_block_size_for_layer(self, config)
         self._int4_block_size = block_size
-        scale_shape = ((math.ceil(input_dim / block_size), self.units) if _grouped(block_size)
+        scale_shape = ((math.ceil(input_dim / block_size), self.units) if grouped(block_size)
                        else (self.units,))
         self.kernel_scale = self.add_weight(name="kernel_scale", shape=scale_shape,
                                             initializer="ones", trainable=False)
-        if _grouped(block_size):
+        if grouped(block_size):
             self.kernel_zero = self.add_weight(name="kernel_zero", shape=scale_shape,
                                                initializer="zeros", dtype="int8",
                                                trainable=False)
@@ -119,7 +116,7 @@ class DenseQuantization(QuantizableMixin):
 
     def _int4_call(self, inputs, training=None):
         unpack = lambda packed: q.unpack_int4(packed, self._orig_output_dim, axis=-1)  # noqa: E731
-        if not _grouped(getattr(self, "_int4_block_size", None)):
+        if not grouped(getattr(self, "_int4_block_size", None)):
             x = with_input_gradient(
                 lambda x, k, s: self._scaled_matmul(x, unpack(k), s),
                 lambda g, k, s: g @ self._dequantized_kernel(unpack(k), s).T,
@@ -159,7 +156,7 @@ class DenseQuantization(QuantizableMixin):
             return value, jnp.squeeze(scale, axis=0), None
         block_size = config.block_size if isinstance(config, Int4QuantizationConfig) else None
         zero = None
-        if _grouped(block_size):
+        if grouped(block_size):
             value, scale, zero = q.abs_max_quantize_grouped_with_zero_point(
                 kernel, block_size=block_size, to_numpy=True)
         else:
@@ -195,7 +192,7 @@ class DenseQuantization(QuantizableMixin):
             return {"kernel": value, "kernel_scale": jnp.squeeze(scale, axis=0),
                     "kernel_zero": None}
         block_size = getattr(self, "_int4_block_size", None)
-        if _grouped(block_size):
+        if grouped(block_size):
             value, scale, new_zero = q.abs_max_quantize_grouped_with_zero_point(
                 merged, block_size=block_size, to_numpy=True)
         else:

@@ -12,6 +12,7 @@ import numpy as np
 
 from keras_on_jax.layers.core.quantized import (
     QuantizableMixin,
+    grouped,
     build_float8_variables,
     float8_contract,
     int_matmul,
@@ -23,10 +24,6 @@ from keras_on_jax.quantizers.quantization_config import (
     QuantizationConfig,
     get_block_size_for_layer,
 )
-
-
-def _grouped(block_size):
-    return block_size is not None and block_size > 0
 
 
 def _full_specs(equation, ndim):
@@ -158,16 +155,16 @@ class EinsumDenseQuantization(QuantizableMixin):
         self.original_kernel_shape = tuple(kernel_shape)
         rows, columns = self._flat_dims(kernel_shape)
         block_size = get_block_size_for_layer(self, config)
-        self._int4_block_size = block_size if _grouped(block_size) else None
+        self._int4_block_size = block_size if grouped(block_size) else None
         self._int4_unpacked_column_size = columns
         self._int4_rows = rows
         self._kernel = self.add_weight(name="kernel", shape=(rows, (columns + 1) // 2),
                                        initializer="zeros", dtype="int8", trainable=False)
-        scale_shape = ((math.ceil(rows / block_size), columns) if _grouped(block_size)
+        scale_shape = ((math.ceil(rows / block_size), columns) if grouped(block_size)
                        else (columns,))
         self.kernel_scale = self.add_weight(name="kernel_scale", shape=scale_shape,
                                             initializer="ones", trainable=False)
-        if _grouped(block_size):
+        if grouped(block_size):
             self.kernel_zero = self.add_weight(name="kernel_zero", shape=scale_shape,
                                                initializer="zeros", dtype="int8",
                                                trainable=False)
@@ -192,7 +189,8 @@ class EinsumDenseQuantization(QuantizableMixin):
         return x
 
     def _input_grad(self, float_kernel):
-        return lambda g, *consts: jnp.einsum(self._qinfo["grad_equation"], g, float_kernel(*consts))
+        equation = self._qinfo["grad_equation"]
+        return lambda g, *consts: jnp.einsum(equation, g, float_kernel(*consts))
 
     def _int8_call(self, inputs, training=None):
         self._set_quantization_info()
@@ -226,13 +224,13 @@ class EinsumDenseQuantization(QuantizableMixin):
     def _int4_call(self, inputs, training=None):
         self._set_quantization_info()
         consts = [self._kernel.value, self.kernel_scale.value]
-        grouped = _grouped(getattr(self, "_int4_block_size", None))
-        if grouped:
+        is_grouped = grouped(getattr(self, "_int4_block_size", None))
+        if is_grouped:
             consts += [self.kernel_zero.value, self.g_idx.value]
 
         def forward(x, *c):
             kernel = self._int4_float_kernel(*c)
-            if self.inputs_quantizer and not grouped:
+            if self.inputs_quantizer and not is_grouped:
                 x, x_scale = self.inputs_quantizer(x, axis=self.quantization_axis)
                 x_scale = _to_output_layout(x_scale, self._qinfo["input"])
                 return jnp.einsum(self.equation, x, kernel).astype(self.compute_dtype) / x_scale
@@ -273,7 +271,7 @@ class EinsumDenseQuantization(QuantizableMixin):
         block_size = config.block_size if isinstance(config, Int4QuantizationConfig) else None
         flat = jnp.reshape(kernel, self._flat_dims(kernel.shape))
         zero = None
-        if _grouped(block_size):
+        if grouped(block_size):
             value, scale, zero = q.abs_max_quantize_grouped_with_zero_point(
                 flat, block_size=block_size, to_numpy=True)
         else:

@@ -7,17 +7,13 @@ import math
 
 import jax.numpy as jnp
 
-from keras_on_jax.layers.core.quantized import QuantizableMixin, int_matmul
+from keras_on_jax.layers.core.quantized import QuantizableMixin, grouped, int_matmul
 from keras_on_jax.quantizers import quantizers as q
 from keras_on_jax.quantizers.quantization_config import (
     Int4QuantizationConfig,
     QuantizationConfig,
     get_block_size_for_layer,
 )
-
-
-def _grouped(block_size):
-    return block_size is not None and block_size > 0
 
 
 def _block_size(config):
@@ -68,10 +64,10 @@ class EmbeddingQuantization(QuantizableMixin):
         block_size = get_block_size_for_layer(self, config)
         self._int4_block_size = block_size
         scale_shape = ((self.input_dim, math.ceil(output_dim / block_size))
-                       if _grouped(block_size) else (self.input_dim,))
+                       if grouped(block_size) else (self.input_dim,))
         self.embeddings_scale = self.add_weight(name="embeddings_scale", shape=scale_shape,
                                                 initializer="ones", trainable=False)
-        if _grouped(block_size):
+        if grouped(block_size):
             self.embeddings_zero = self.add_weight(name="embeddings_zero", shape=scale_shape,
                                                    initializer="zeros", dtype="int8",
                                                    trainable=False)
@@ -102,7 +98,7 @@ class EmbeddingQuantization(QuantizableMixin):
         unpacked = q.unpack_int4(self._embeddings.value, self._orig_output_dim, axis=-1)
         outputs = jnp.take(unpacked, inputs, axis=0).astype(self.compute_dtype)
         scale = jnp.take(self.embeddings_scale.value, inputs, axis=0)
-        if not _grouped(getattr(self, "_int4_block_size", None)):
+        if not grouped(getattr(self, "_int4_block_size", None)):
             outputs = outputs / jnp.expand_dims(scale, -1)
         else:
             zero = jnp.take(self.embeddings_zero.value, inputs, axis=0)
@@ -137,7 +133,7 @@ class EmbeddingQuantization(QuantizableMixin):
             return value, jnp.squeeze(scale, axis=-1), None
         block_size = _block_size(config)
         zero = None
-        if _grouped(block_size):
+        if grouped(block_size):
             value, scale, zero = q.abs_max_quantize_grouped_with_zero_point(
                 jnp.transpose(table), block_size=block_size, to_numpy=True)
             value, scale, zero = (jnp.transpose(v) for v in (value, scale, zero))
@@ -156,7 +152,7 @@ class EmbeddingQuantization(QuantizableMixin):
                     / jnp.expand_dims(self.embeddings_scale.value, -1))
         unpacked = q.unpack_int4(self._embeddings.value, self._orig_output_dim, axis=-1)
         unpacked = unpacked.astype(self.compute_dtype)
-        if not _grouped(getattr(self, "_int4_block_size", None)):
+        if not grouped(getattr(self, "_int4_block_size", None)):
             return unpacked / jnp.expand_dims(self.embeddings_scale.value, -1)
         return q.dequantize_with_sz_map(unpacked, self.embeddings_scale.value,
                                         self.embeddings_zero.value, self.g_idx.value,
@@ -214,11 +210,11 @@ class ReversibleEmbeddingQuantization(EmbeddingQuantization):
                 initializer="zeros", dtype="int8", trainable=False)
             block_size = get_block_size_for_layer(self, config)
             shape = ((math.ceil(self.output_dim / block_size), self.input_dim)
-                     if _grouped(block_size) else (self.input_dim,))
+                     if grouped(block_size) else (self.input_dim,))
             self.reverse_embeddings_scale = self.add_weight(
                 name="reverse_embeddings_scale", shape=shape, initializer="ones",
                 trainable=False)
-            if _grouped(block_size):
+            if grouped(block_size):
                 # float32, as Keras creates it
                 self.reverse_embeddings_zero = self.add_weight(
                     name="reverse_embeddings_zero", shape=shape, initializer="zeros",
@@ -253,13 +249,13 @@ class ReversibleEmbeddingQuantization(EmbeddingQuantization):
         if self.tie_weights:
             packed = jnp.transpose(self._embeddings.value)
             scale = self.embeddings_scale.value
-            if not _grouped(block_size):
+            if not grouped(block_size):
                 scale = jnp.transpose(scale)
         else:
             packed, scale = self.reverse_embeddings.value, self.reverse_embeddings_scale.value
         unpacked = q.unpack_int4(packed, self.output_dim, axis=0)
         inputs, inputs_scale = self._quantized_inputs(inputs)
-        if not _grouped(block_size):
+        if not grouped(block_size):
             logits = int_matmul(inputs, unpacked).astype(self.compute_dtype)
             return self._reverse_logits(logits / (inputs_scale * scale))
         if self.tie_weights:
@@ -283,7 +279,7 @@ class ReversibleEmbeddingQuantization(EmbeddingQuantization):
                     "reverse_embeddings_scale": jnp.squeeze(scale, axis=0)}
         block_size = _block_size(config)
         out = {}
-        if _grouped(block_size):
+        if grouped(block_size):
             value, scale, zero = q.abs_max_quantize_grouped_with_zero_point(
                 table, block_size=block_size, to_numpy=True)
             out["reverse_embeddings_zero"] = zero
