@@ -70,7 +70,7 @@ class Variable(nnx.Variable):
     ):
         if name is None:
             name = "variable"
-        if scopes.in_spec_tracing():
+        if scopes.in_spec_tracing() or scopes.in_compiled_trace():
             raise scopes.VariableCreatedWhileTracing(name)
         if not isinstance(name, str) or "/" in name:
             raise ValueError(

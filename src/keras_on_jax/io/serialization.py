@@ -299,6 +299,11 @@ def builtin_class(class_name, module=None):
     """Our implementation of the built-in Keras class `class_name` (or None)."""
     if class_name in _REFUSED:
         return None
+    if isinstance(module, str) and (module.startswith(_OP_MODULES) or class_name == "Operation"):
+        # Op nodes of Functional graphs (`keras.src.ops.numpy` `Add`, ...).
+        from keras_on_jax.ops.builtin_ops import resolve_op_class
+
+        return resolve_op_class(class_name, module)
     if class_name in ("Functional",):
         from keras_on_jax.models.functional import Functional
 
@@ -339,6 +344,9 @@ def builtin_function(name):
     return None
 
 
+_OP_MODULES = ("keras.src.ops.", "keras.ops.", "keras_on_jax.ops.")
+
+
 def _is_keras_module(module):
     if not module:
         return False
@@ -370,6 +378,8 @@ def public_module_and_name(cls):
     """`(module, registered_name)` Keras 3 writes for a built-in class, or None."""
     if cls in _GLOBAL_CUSTOM_NAMES:
         return None
+    if "_keras_names" in cls.__dict__:  # ops: ("keras.src.ops.numpy", "Add"), ("keras", None)
+        return cls._keras_names
     mod = getattr(cls, "__module__", "") or ""
     if not mod.startswith("keras_on_jax.") or cls.__name__.startswith("_"):
         return None

@@ -20,6 +20,7 @@ from flax import nnx
 from keras_on_jax.backend import dtype_policies, dtypes, naming, remat, scopes
 from keras_on_jax.backend.random import SeedGenerator
 from keras_on_jax.backend.variables import Variable
+from keras_on_jax.layers import compiled_call
 from keras_on_jax.layers.input_spec import assert_input_compatibility
 from keras_on_jax.backend.keras_tensor import KerasTensor, Node, any_symbolic
 
@@ -31,7 +32,7 @@ _NOT_TRACKED = frozenset({
     "_non_trainable_variables", "_losses", "_build_shapes", "_call_signature",
     "_input_shape_arg", "_nodes_by_depth", "_output_tensors", "_input_tensors",
     "_functional", "_compile_state", "_trainer", "_layer_call_ctx", "input_spec",
-    "_loss_tracker", "_metrics_list", "_compiled_trainable", "_history",
+    "_loss_tracker", "_metrics_list", "_compiled_trainable", "_history", "_operations",
 })
 
 
@@ -206,13 +207,15 @@ class Layer(nnx.Module, pytree=False):
     def __setattr__(self, name, value):
         # NNX forbids mutating a module from inside a trace; Keras layers may set
         # attributes in `call` (under the compiled step), so assignment is plain Python.
-        if (
-            name not in _NOT_TRACKED
-            and "_tracked_attrs" in self.__dict__
-            and _contains_trackable(value)
-            and name not in self._tracked_attrs
-        ):
-            self._tracked_attrs.append(name)
+        if name not in _NOT_TRACKED:
+            if (
+                "_tracked_attrs" in self.__dict__
+                and _contains_trackable(value)
+                and name not in self._tracked_attrs
+            ):
+                self._tracked_attrs.append(name)
+            if not getattr(_CALL_CONTEXT, "stack", None):
+                compiled_call.structure_changed()  # compiled eager calls start over
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name):
@@ -587,6 +590,7 @@ class Layer(nnx.Module, pytree=False):
             self._path = scopes.current_path()
             self.build(shapes)
         self.built = True
+        compiled_call.structure_changed()  # built inside a call: compiled calls start over
 
     def build_from_config(self, config):
         shape = config.get("input_shape") if config else None
@@ -614,6 +618,10 @@ class Layer(nnx.Module, pytree=False):
             return record(self, args, kwargs)
         if any_symbolic((args, kwargs)):
             return self._symbolic_call(args, kwargs)
+        if not getattr(_CALL_CONTEXT, "stack", None):
+            outputs = compiled_call.call(self, args, kwargs)
+            if outputs is not compiled_call._NOT_COMPILED:
+                return outputs
         return self._eager_call(args, kwargs)
 
     def _resolve_training(self, kwargs):
@@ -659,6 +667,7 @@ class Layer(nnx.Module, pytree=False):
                 if first is not None and self.input_spec is not None:
                     assert_input_compatibility(self.input_spec, first, self.name)
             if outer:
+                scopes.note_outer_layer_call(self)
                 self._clear_losses()
             if self.autocast and dtypes.is_float_dtype(self.compute_dtype):
                 compute = self.compute_dtype

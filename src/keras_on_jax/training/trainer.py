@@ -1076,31 +1076,11 @@ def _epoch_rows(adapter):
             for b in adapter.epoch_plan()]
 
 
-_INTERNAL_CALLBACKS = ("ProgbarLogger", "History")
-
-
 def _has_user_batch_hooks(callbacks, kind):
-    from keras_on_jax.callbacks import Callback
-
-    for cb in getattr(callbacks, "callbacks", []):
-        if type(cb).__name__ in _INTERNAL_CALLBACKS:
-            continue
-        observes = getattr(cb, "_observes_batches", None)
-        if observes is not None and type(cb).__module__.startswith("keras_on_jax.callbacks"):
-            # A built-in callback (not a user's subclass) whose batch hooks may be idle.
-            if observes(kind):
-                return True
-            continue
-        for hook in (f"on_{kind}_batch_begin", f"on_{kind}_batch_end"):
-            method = getattr(type(cb), hook, None)
-            if method is not None and method is not getattr(Callback, hook, None):
-                return True
-        if kind == "train":
-            for hook in ("on_batch_begin", "on_batch_end"):
-                method = getattr(type(cb), hook, None)
-                if method is not None and method is not getattr(Callback, hook, None):
-                    return True
-    return False
+    observes = getattr(callbacks, "observes_batches", None)
+    if observes is None:  # a user's own callback container: assume it watches batches
+        return bool(getattr(callbacks, "callbacks", None))
+    return observes(kind)
 
 
 def _current_distribution():
