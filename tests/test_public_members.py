@@ -18,10 +18,6 @@ import keras_on_jax as kj
 KNOWN_MISSING = {
     # `add_metric` always raises NotImplementedError in Keras 3 ("permanently disabled").
     "_layers": {"add_metric"},
-    # Functional's `operations` (the graph's ops, layers and non-layer ops) comes with the
-    # symbolic keras.ops work; KerasTensor's ragged/history helpers too.
-    "functional": {"operations"},
-    "keras_tensor": {"ragged", "ragged_rank", "record_history", "row_splits_dtype", "squeeze"},
 }
 LAYERS = {"functional", "sequential", "layer", "dense", "embedding", "einsum_dense", "conv2d"}
 
@@ -78,8 +74,7 @@ def test_members_of_built_objects_cover_keras(pairs):
             f"{name}: missing {sorted(missing - _known_missing(name))}, now present "
             f"{sorted(_known_missing(name) & wanted - missing)}")
         coverage = 1 - len(missing) / len(wanted)
-        if name != "keras_tensor":
-            assert coverage >= 0.95, (name, coverage, sorted(missing))
+        assert coverage >= 0.95, (name, coverage, sorted(missing))
         total += len(wanted)
         found += len(wanted) - len(missing)
     assert found / total >= 0.95
