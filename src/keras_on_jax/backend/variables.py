@@ -145,6 +145,16 @@ class Variable(nnx.Variable):
         return self.get_metadata("keras_autocast")
 
     @property
+    def aggregation(self) -> str:
+        """How a distributed update combines replicas (`"none"`, `"mean"`, `"sum"`,
+        `"only_first_replica"`)."""
+        return self.get_metadata("aggregation", "none")
+
+    @property
+    def synchronization(self) -> str:
+        return self.get_metadata("synchronization", "auto")
+
+    @property
     def dtype(self) -> str:
         return dtypes.standardize_dtype(self.get_raw_value().dtype)
 

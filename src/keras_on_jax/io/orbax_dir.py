@@ -162,40 +162,17 @@ def _ocp():
     return ocp.v1
 
 
-def _nested(variables, host):
-    out = {}
-    for v in variables:
-        parts = v.path.split("/")
-        node = out
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-        if parts[-1] in node:
-            raise ValueError(f"The variable path {v.path!r} is found twice in the model: an "
-                             "Orbax checkpoint needs unique variable paths. Give your layers "
-                             "(and other objects) unique names.")
-        node[parts[-1]] = np.asarray(v.numpy()) if host else v.value
-    return out
-
-
 def keras_state_tree(model, host=False):
     """`model.get_state_tree()` as Keras 3 builds it (jax arrays, or NumPy with `host`)."""
-    opt = getattr(model, "optimizer", None)
-    return {
-        "trainable_variables": _nested(model.trainable_variables, host),
-        "non_trainable_variables": _nested(model.non_trainable_variables, host),
-        "optimizer_variables": _nested(opt.variables if opt is not None else [], host),
-        "metrics_variables": _nested(getattr(model, "metrics_variables", None) or [], host),
-    }
+    from keras_on_jax.models import state_tree
+
+    return state_tree.get_state_tree(model, "numpy_array" if host else "backend_tensor")
 
 
 def _flatten(tree, prefix=""):
-    flat = {}
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            flat.update(_flatten(value, f"{prefix}{key}/"))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
+    from keras_on_jax.models import state_tree
+
+    return state_tree.flatten(tree, prefix)
 
 
 def _without_model_name(path, name, key):
