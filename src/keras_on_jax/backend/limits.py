@@ -82,17 +82,40 @@ def check_variable_size(shape, dtype, path):
     """Raise a ValueError if a variable of `shape`/`dtype` (at `path`) must not be made."""
     nbytes = math.prod(shape) * _itemsize(dtype)
     if nbytes > _fast_bytes or _budgets:
-        _check(nbytes, shape, dtype, path)
+        what = f"variable '{path}' with shape {tuple(shape)} and dtype {dtype}"
+        if any(d < 0 for d in shape):
+            raise ValueError(f"Cannot create {what}: a dimension is negative.")
+        _check(nbytes, f"create {what}")
+        if _budgets:
+            _budgets[-1].add(nbytes, what)
 
 
-def _check(nbytes, shape, dtype, path):
+def check_array_size(shape, itemsize, what):
+    """Raise a ValueError if an array a file declares (`what`: which, where) is too large
+    to read: over `max_variable_bytes` or the memory this machine has left."""
+    nbytes = math.prod(shape) * itemsize
+    if nbytes > _fast_bytes:
+        _check(nbytes, f"read {what} (shape {tuple(shape)})")
+
+
+def check_total_size(nbytes, what):
+    """Raise a ValueError if `what` (arrays a file declares, all together) needs more than
+    `max_model_bytes` or the memory this machine has left."""
+    if _max_model_bytes is not None and nbytes > _max_model_bytes:
+        raise ValueError(f"{what} needs {format_bytes(nbytes)}, over the limit "
+                         f"keras.config.max_model_bytes()={format_bytes(_max_model_bytes)}.")
+    if nbytes > _FAST_CAP:
+        free = available_memory()
+        if free is not None and nbytes > free:
+            raise ValueError(f"{what} needs {format_bytes(nbytes)}, more than the "
+                             f"{format_bytes(free)} of memory this machine has left.")
+
+
+def _check(nbytes, action):
     global _fast_bytes
-    what = f"variable '{path}' with shape {tuple(shape)} and dtype {dtype}"
-    if any(d < 0 for d in shape):
-        raise ValueError(f"Cannot create {what}: a dimension is negative.")
     if _max_variable_bytes is not None and nbytes > _max_variable_bytes:
         raise ValueError(
-            f"Cannot create {what}: it needs {format_bytes(nbytes)}, over the limit "
+            f"Cannot {action}: it needs {format_bytes(nbytes)}, over the limit "
             f"keras.config.max_variable_bytes()={format_bytes(_max_variable_bytes)} (raise "
             f"it with keras.config.set_max_variable_bytes)."
         )
@@ -105,12 +128,10 @@ def _check(nbytes, shape, dtype, path):
             _fast_bytes = cap
         if free is not None and nbytes > free:
             raise ValueError(
-                f"Cannot create {what}: it needs {format_bytes(nbytes)} and this machine has "
+                f"Cannot {action}: it needs {format_bytes(nbytes)} and this machine has "
                 f"{format_bytes(free)} of memory left for it. (Set a limit of your own with "
                 f"keras.config.set_max_variable_bytes.)"
             )
-    if _budgets:
-        _budgets[-1].add(nbytes, what)
 
 
 class _Budget:

@@ -15,7 +15,7 @@ import warnings
 import h5py
 import numpy as np
 
-from keras_on_jax.io import files, keras2_config, serialization, weights_h5
+from keras_on_jax.io import files, guard, keras2_config, serialization, weights_h5
 
 HDF5_OBJECT_HEADER_LIMIT = 64512
 
@@ -304,10 +304,8 @@ def load_model_h5(filepath, custom_objects=None, compile=True, safe_mode=True):
         if raw is None:
             raise ValueError(f"No model config found in the file at {filepath!r} (it may be a "
                              "weights-only file: build the model and use `load_weights`).")
-        try:
-            model_config = json.loads(_decode(raw))
-        except ValueError as e:
-            raise ValueError(f"The model_config in {filepath!r} is not valid JSON: {e}") from None
+        model_config = guard.parse_json(_decode(raw), filepath, "The model_config")
+        guard.check_config(model_config, filepath, "The model_config")
         keras_version = _root_str(f, "keras_version") or "1"
         is_k2 = not keras_version.startswith("3")
         with serialization.SafeModeScope(safe_mode):
@@ -320,7 +318,10 @@ def load_model_h5(filepath, custom_objects=None, compile=True, safe_mode=True):
             raise ValueError(f"Legacy model file {filepath!r} is corrupted or truncated: {e}") from None
         raw_tc = f.attrs.get("training_config")
         if compile and raw_tc is not None:
-            tc = json.loads(_decode(raw_tc))
+            tc = guard.parse_json(_decode(raw_tc), filepath, "The training_config")
+            if not isinstance(tc, dict):
+                raise ValueError(f"The training_config in {filepath!r} should be a JSON "
+                                 f"object, found {type(tc).__name__}.")
             cc = {k: tc.get(k) for k in ("loss", "loss_weights", "metrics", "weighted_metrics",
                                          "run_eagerly", "steps_per_execution", "jit_compile")}
             if is_k2:

@@ -19,7 +19,8 @@ import warnings
 import h5py
 import numpy as np
 
-from keras_on_jax.io import files
+from keras_on_jax.backend import limits
+from keras_on_jax.io import files, guard
 
 KERAS_VERSION = "3.15.1"
 
@@ -213,6 +214,15 @@ def _write_dataset(group, key, value):
 
 
 def _read_dataset(ds):
+    if not isinstance(ds, h5py.Dataset):
+        raise ValueError(f"HDF5 object {ds.name!r} should be a dataset of weights, found a "
+                         f"{type(ds).__name__}.")
+    # Numbers only (bfloat16 is stored as 2-byte opaque), and no more than memory holds:
+    # the shape is the file's word, so it is checked before the read allocates it.
+    if ds.dtype.kind not in "biufcV" or (ds.dtype.kind == "V" and ds.dtype.itemsize != 2):
+        raise ValueError(f"HDF5 dataset {ds.name!r} should hold numbers, found dtype "
+                         f"{ds.dtype}.")
+    limits.check_array_size(ds.shape or (), ds.dtype.itemsize, f"HDF5 dataset {ds.name!r}")
     dtype = ds.attrs.get("dtype") if len(ds.attrs) else None
     if isinstance(dtype, bytes):
         dtype = dtype.decode()
@@ -248,21 +258,21 @@ class _DictStore(dict):
 
 
 def _check_no_links(h5file, filepath):
-    """Refuse external/soft links and external/virtual datasets (K3 does too)."""
+    """Refuse soft/external links and external/virtual datasets (Keras 3 does too): reading
+    must neither open other files nor follow names the file points elsewhere."""
     bad = []
 
-    def check(name):
-        link = h5file.get(name, getlink=True)
-        if isinstance(link, (h5py.ExternalLink, h5py.SoftLink)):
+    def check_link(name, link):
+        if not isinstance(link, h5py.HardLink):
             bad.append(name)
-            return None
-        obj = h5file.get(name)
-        if isinstance(obj, h5py.Dataset):
-            if obj.is_virtual or obj.external:
-                bad.append(name)
-        return None
 
-    h5file.visit(check)
+    def check_object(name, obj):
+        if isinstance(obj, h5py.Dataset) and (obj.is_virtual or obj.external):
+            bad.append(name)
+
+    h5file.visititems_links(check_link)
+    if not bad:
+        h5file.visititems(check_object)
     if bad:
         raise ValueError(f"Refusing to load weights file {filepath!r}: it contains links or "
                          f"external/virtual datasets at {bad[:5]}.")
@@ -435,13 +445,11 @@ def save_sharded(model, filepath, max_shard_size):
 
 
 def load_sharded(model, filepath, skip_mismatch=False, objects_to_skip=()):
-    try:
-        with open(filepath) as fh:
-            index = json.load(fh)
-        weight_map = index["weight_map"]
-    except (ValueError, KeyError, TypeError) as e:
-        raise ValueError(f"Sharded weights index {filepath!r} is not valid JSON with a "
-                         f"'weight_map': {e}") from None
+    index = guard.read_json_file(filepath, "The sharded weights index")
+    weight_map = index.get("weight_map") if isinstance(index, dict) else None
+    if not isinstance(weight_map, dict):
+        raise ValueError(f"Sharded weights index {filepath!r} should be a JSON object with a "
+                         f"'weight_map' object, found {type(weight_map).__name__}.")
     directory = os.path.dirname(os.path.abspath(filepath))
     opened = {}
 
@@ -462,6 +470,9 @@ def load_sharded(model, filepath, skip_mismatch=False, objects_to_skip=()):
             return None
         if isinstance(shard_names, str):
             shard_names = [shard_names]
+        if not isinstance(shard_names, list) or not all(isinstance(n, str) for n in shard_names):
+            raise ValueError(f"Sharded weights index {filepath!r}: the entry for {gpath!r} "
+                             f"should be a list of file names, found {shard_names!r:.80}.")
         merged = _DictStore()
         for name in shard_names:
             f = get_file(name)
