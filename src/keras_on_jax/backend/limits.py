@@ -98,10 +98,11 @@ def check_array_size(shape, itemsize, what):
         _check(nbytes, f"read {what} (shape {tuple(shape)})")
 
 
-def check_total_size(nbytes, what):
+def check_total_size(nbytes, what, model=True):
     """Raise a ValueError if `what` (arrays a file declares, all together) needs more than
-    `max_model_bytes` or the memory this machine has left."""
-    if _max_model_bytes is not None and nbytes > _max_model_bytes:
+    the memory this machine has left, or (`model`: they are a model's variables) more than
+    `max_model_bytes`."""
+    if model and _max_model_bytes is not None and nbytes > _max_model_bytes:
         raise ValueError(f"{what} needs {format_bytes(nbytes)}, over the limit "
                          f"keras.config.max_model_bytes()={format_bytes(_max_model_bytes)}.")
     if nbytes > _FAST_CAP:

@@ -177,6 +177,6 @@ def naming_the_file(error, name, is_file=True):
                           "is damaged or was not written by Keras).")
     for cls in ORDINARY:
         if isinstance(error, cls):
-            return cls(f"{prefix}: {text}")
+            return cls(f"While loading {name!r}: {text}" if is_file else f"{prefix}: {text}")
     return ValueError(f"{prefix}: the file is damaged or invalid "
                       f"({type(error).__name__}: {text}).")

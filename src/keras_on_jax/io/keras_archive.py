@@ -140,7 +140,8 @@ def _check_members(zf, filepath):
                              f"{info.file_size} bytes from {info.compress_size} compressed "
                              f"(ratio over {_MAX_RATIO}: zip bomb guard).")
         total += info.file_size
-    limits.check_total_size(total, f"Keras archive {filepath!r} (its members inflated)")
+    limits.check_total_size(total, f"Keras archive {filepath!r} (its members inflated)",
+                            model=False)
 
 
 def _open_zip(filepath):

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 import os
 import warnings
 
@@ -87,6 +88,9 @@ def check_declared_sizes(tree, where):
     leaves of nested dicts) could not be held in memory, before Orbax allocates them."""
     import jax.numpy as jnp
 
+    if not isinstance(tree, dict):
+        raise ValueError(f"Cannot read the checkpoint {where}: its metadata is missing or "
+                         f"corrupted (found {type(tree).__name__}).")
     total = 0
     stack = [((), tree)]
     while stack:
@@ -97,16 +101,21 @@ def check_declared_sizes(tree, where):
         shape, dtype = getattr(node, "shape", None), getattr(node, "dtype", None)
         if shape is None or dtype is None:
             continue
+        name = "/".join(map(str, keys))
         try:
             shape = tuple(int(d) for d in shape)
             itemsize = jnp.dtype(dtype).itemsize
         except (TypeError, ValueError) as e:
-            raise ValueError(f"The checkpoint {where} declares an invalid array at "
-                             f"{'/'.join(map(str, keys))}: shape {shape}, dtype {dtype} ({e}).") from None
-        limits.check_array_size(shape, itemsize,
-                                f"array {'/'.join(map(str, keys))!r} of the checkpoint {where}")
-        total += int(np.prod(shape, dtype=object)) * itemsize
+            raise ValueError(f"The checkpoint {where} declares an invalid array {name!r}: "
+                             f"shape {shape}, dtype {dtype} ({e}).") from None
+        limits.check_array_size(shape, itemsize, f"array {name!r} of the checkpoint {where}")
+        total += math.prod(shape) * itemsize
     limits.check_total_size(total, f"The checkpoint {where}")
+
+
+def _unreadable_state(path, e):
+    return ValueError(f"Cannot read the checkpoint state in {path!r}: it is missing, "
+                      f"truncated or corrupted ({type(e).__name__}: {e}).")
 
 
 def _restore(path):
@@ -114,15 +123,13 @@ def _restore(path):
     try:
         metadata = _checkpointer().metadata(state)
     except Exception as e:  # noqa: BLE001 - Orbax/TensorStore raise many kinds
-        raise ValueError(f"Cannot read the checkpoint state in {path!r}: it is missing, "
-                         f"truncated or corrupted ({type(e).__name__}: {e}).") from None
+        raise _unreadable_state(path, e) from None
     item = getattr(metadata, "item_metadata", metadata)
-    check_declared_sizes(dict(getattr(item, "tree", item) or {}), repr(path))
+    check_declared_sizes(getattr(item, "tree", item), repr(path))
     try:
         tree = _checkpointer().restore(state)
-    except Exception as e:
-        raise ValueError(f"Cannot read the checkpoint state in {path!r}: it is missing, "
-                         f"truncated or corrupted ({type(e).__name__}: {e}).") from None
+    except Exception as e:  # noqa: BLE001
+        raise _unreadable_state(path, e) from None
     weights = {k.replace("|", "/"): v for k, v in dict(tree.get("weights", {})).items()}
     if "__root__" in weights:
         weights[""] = weights.pop("__root__")
@@ -331,7 +338,7 @@ def _abstract_pytree(step_path):
     except Exception as e:  # noqa: BLE001 - Orbax/TensorStore raise many kinds
         raise ValueError(f"Cannot read the Orbax checkpoint {step_path!r}: its metadata is "
                          f"missing or corrupted ({type(e).__name__}: {e}).") from None
-    check_declared_sizes(dict(meta), repr(step_path))
+    check_declared_sizes(meta, repr(step_path))
     sharding = jax.sharding.SingleDeviceSharding(jax.local_devices()[0])
 
     def convert(node):

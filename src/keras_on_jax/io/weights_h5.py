@@ -270,9 +270,13 @@ def _check_no_links(h5file, filepath):
         if isinstance(obj, h5py.Dataset) and (obj.is_virtual or obj.external):
             bad.append(name)
 
-    h5file.visititems_links(check_link)
-    if not bad:
-        h5file.visititems(check_object)
+    try:
+        h5file.visititems_links(check_link)
+        if not bad:
+            h5file.visititems(check_object)
+    except (RuntimeError, OSError, KeyError) as e:  # HDF5 cannot walk a damaged file
+        raise ValueError(f"Weights file {filepath!r} is corrupted or truncated: its structure "
+                         f"cannot be read ({e}).") from None
     if bad:
         raise ValueError(f"Refusing to load weights file {filepath!r}: it contains links or "
                          f"external/virtual datasets at {bad[:5]}.")
