@@ -341,7 +341,7 @@ def _hdf5_tricks(c, base, paths):
         del f[name]
         make(f, name, shape, dtype)
 
-    links = "links"
+    links = "links|external or virtual"
     for kind in ("weights", "h5", "legacy_weights"):
         trick(kind, "external link", lambda f, ds: replace(
             f, _first_kernel(ds), lambda f, n, s, d: f.__setitem__(
@@ -510,8 +510,15 @@ def _config_mutations(c, rng, base, paths, scale):
     for i in range(8 * scale):
         def edit(cfg, seed=rng.randrange(2**32)):
             r = random.Random(seed)
-            parent, key = r.choice(_nodes(cfg))
-            parent[key] = copy.deepcopy(r.choice(_PALETTE))
+            for _ in range(r.choice((1, 1, 3))):
+                parent, key = r.choice(_nodes(cfg))
+                if r.random() < 0.2:  # bury the value under 50 to 2000 levels
+                    value = parent[key]
+                    for _ in range(r.randrange(50, 2000)):
+                        value = [value] if r.random() < 0.5 else {"config": value}
+                    parent[key] = value
+                else:
+                    parent[key] = copy.deepcopy(r.choice(_PALETTE))
         mutations.append((f"random {i}", edit, "ok", None))
     for label, edit, expect, match in mutations:
         cfg = copy.deepcopy(original)
@@ -525,7 +532,51 @@ def _config_mutations(c, rng, base, paths, scale):
 
 
 def _carry_config(c, base, paths, cfg, label, expect, match):
-    _carry_text(c, base, paths, json.dumps(cfg), label, expect, match)
+    text = json.dumps(cfg) if _depth(cfg) < 500 else _dumps_deep(cfg)
+    _carry_text(c, base, paths, text, label, expect, match)
+
+
+def _depth(tree):
+    best, stack = 0, [(tree, 1)]
+    while stack:
+        node, d = stack.pop()
+        best = max(best, d)
+        if isinstance(node, dict):
+            stack.extend((v, d + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, d + 1) for v in node)
+    return best
+
+
+def _dumps_deep(tree):
+    """json.dumps without recursion, for configs nested deeper than Python recurses."""
+    out, stack = [], [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str) and node in ("\0]", "\0}", "\0,", "\0:"):
+            out.append(node[1])
+        elif isinstance(node, dict):
+            stack.append("\0}")
+            items = list(node.items())
+            for i, (k, v) in enumerate(reversed(items)):
+                stack.append(v)
+                stack.append("\0:")
+                stack.append(("key", k))
+                if i < len(items) - 1:
+                    stack.append("\0,")
+            out.append("{")
+        elif isinstance(node, list):
+            stack.append("\0]")
+            for i, v in enumerate(reversed(node)):
+                stack.append(v)
+                if i < len(node) - 1:
+                    stack.append("\0,")
+            out.append("[")
+        elif isinstance(node, tuple) and node[:1] == ("key",):
+            out.append(json.dumps(node[1]))
+        else:
+            out.append(json.dumps(node))
+    return "".join(out)
 
 
 def _carry_text(c, base, paths, text, label, expect, match):
@@ -550,13 +601,18 @@ def _carry_text(c, base, paths, text, label, expect, match):
 
 
 def add_chain_case(c_cases, root, kj, n=1100):
-    """A valid Functional chain longer than Python's recursion limit: it must load."""
-    p = os.path.join(root, f"chain_{n}.json")
-    with open(p, "w") as f:
-        json.dump(_chain_config(kj, n), f)
-    c_cases.append({"id": f"chain/{os.path.basename(p)}", "category": "chain",
-                    "op": "model_from_json", "path": p, "base": "seq", "expect": "loaded",
-                    "match": None, "note": f"{n} activations"})
+    """A valid Functional chain longer than Python's recursion limit, with its layers in
+    order and reversed: both must load (and the reversed one in linear time)."""
+    config = _chain_config(kj, n)
+    for order in ("in_order", "reversed"):
+        p = os.path.join(root, f"chain_{n}_{order}.json")
+        if order == "reversed":
+            config["config"]["layers"].reverse()
+        with open(p, "w") as f:
+            json.dump(config, f)
+        c_cases.append({"id": f"chain/{os.path.basename(p)}", "category": "chain",
+                        "op": "model_from_json", "path": p, "base": "seq", "expect": "loaded",
+                        "match": None, "note": f"{n} activations, {order}"})
 
 
 # ---------------------------------------------------------------------------------------

@@ -10,6 +10,8 @@ node index is 1-based there). Reading accepts both that and Keras 2's
 
 from __future__ import annotations
 
+import collections
+
 from keras_on_jax.io import serialization
 from keras_on_jax.backend.keras_tensor import KerasTensor
 
@@ -100,6 +102,10 @@ class _Ref:
 
     def __init__(self, layer, node, tensor):
         self.layer, self.node, self.tensor = layer, node, tensor
+
+
+class _NotYet(Exception):
+    """The output of call (layer name, node index) is not made yet."""
 
 
 def _parse_k3_value(value):
@@ -194,7 +200,7 @@ def functional_from_config(cls, config, custom_objects=None):
             idx = value.node - node_offset(value.layer, outer=False)
             got = outputs.get((value.layer, idx))
             if got is None:
-                raise KeyError
+                raise _NotYet((value.layer, idx))
             return got[value.tensor]
         if isinstance(value, list):
             return [resolve(v) for v in value]
@@ -204,26 +210,32 @@ def functional_from_config(cls, config, custom_objects=None):
             return serialization.deserialize_keras_object(value[1], custom_objects=custom_objects)
         return value
 
-    progress = True
-    while progress and any(done_count[n] < len(pending[n]) for n in pending):
-        progress = False
-        for name in order:
-            if name not in pending:
-                continue
-            layer = layers[name]
-            while done_count[name] < len(pending[name]):
-                args, kwargs = pending[name][done_count[name]]
-                try:
-                    r_args = resolve(args)
-                    r_kwargs = resolve(kwargs)
-                except KeyError:
-                    break
-                out = layer(*r_args, **r_kwargs)
-                from keras_on_jax.layers.layer import _flatten
+    # A call is made once its inputs exist: a queue of layers, each waiting on the call
+    # output it misses, so any order of the layers in the file rebuilds in linear time.
+    from keras_on_jax.layers.layer import _flatten
 
-                outputs[(name, done_count[name])] = _flatten(out)
-                done_count[name] += 1
-                progress = True
+    queue = collections.deque(name for name in order if name in pending)
+    queued = set(queue)
+    waiting = {}  # (layer name, node index) -> layers whose next call needs its output
+    while queue:
+        name = queue.popleft()
+        queued.discard(name)
+        layer = layers[name]
+        while done_count[name] < len(pending[name]):
+            args, kwargs = pending[name][done_count[name]]
+            try:
+                r_args = resolve(args)
+                r_kwargs = resolve(kwargs)
+            except _NotYet as missing:
+                waiting.setdefault(missing.args[0], []).append(name)
+                break
+            out = layer(*r_args, **r_kwargs)
+            outputs[(name, done_count[name])] = _flatten(out)
+            for waiter in waiting.pop((name, done_count[name]), ()):
+                if waiter not in queued:
+                    queue.append(waiter)
+                    queued.add(waiter)
+            done_count[name] += 1
     if any(done_count[n] < len(pending[n]) for n in pending):
         stuck = [n for n in pending if done_count[n] < len(pending[n])]
         raise ValueError(

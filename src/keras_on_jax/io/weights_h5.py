@@ -222,6 +222,9 @@ def _read_dataset(ds):
     if ds.dtype.kind not in "biufcV" or (ds.dtype.kind == "V" and ds.dtype.itemsize != 2):
         raise ValueError(f"HDF5 dataset {ds.name!r} should hold numbers, found dtype "
                          f"{ds.dtype}.")
+    if ds.is_virtual or ds.external:
+        raise RefusedFile(f"Refusing to read HDF5 dataset {ds.name!r}: it is an external or "
+                          "virtual dataset (its data would come from other files).")
     limits.check_array_size(ds.shape or (), ds.dtype.itemsize, f"HDF5 dataset {ds.name!r}")
     dtype = ds.attrs.get("dtype") if len(ds.attrs) else None
     if isinstance(dtype, bytes):
@@ -257,29 +260,30 @@ class _DictStore(dict):
     pass
 
 
+class RefusedFile(ValueError):
+    """The file must not be read at all (it points at other files): never skipped, even
+    with `skip_mismatch`."""
+
+
 def _check_no_links(h5file, filepath):
-    """Refuse soft/external links and external/virtual datasets (Keras 3 does too): reading
-    must neither open other files nor follow names the file points elsewhere."""
+    """Refuse soft and external links (Keras 3 does too): reading must neither open other
+    files nor follow names the file points elsewhere. (External and virtual datasets are
+    refused when read, by `_read_dataset`.)"""
     bad = []
 
-    def check_link(name, link):
-        if not isinstance(link, h5py.HardLink):
-            bad.append(name)
-
-    def check_object(name, obj):
-        if isinstance(obj, h5py.Dataset) and (obj.is_virtual or obj.external):
-            bad.append(name)
+    def check(name, info):
+        if info.type != h5py.h5l.TYPE_HARD:
+            bad.append(name.decode(errors="replace"))
 
     try:
-        h5file.visititems_links(check_link)
-        if not bad:
-            h5file.visititems(check_object)
-    except (RuntimeError, OSError, KeyError) as e:  # HDF5 cannot walk a damaged file
+        # h5py's low-level walk: twenty times faster than `visititems_links` on a large file.
+        h5file.id.links.visit(check, info=True)
+    except (RuntimeError, OSError, KeyError, ValueError) as e:  # a damaged structure
         raise ValueError(f"Weights file {filepath!r} is corrupted or truncated: its structure "
                          f"cannot be read ({e}).") from None
     if bad:
-        raise ValueError(f"Refusing to load weights file {filepath!r}: it contains links or "
-                         f"external/virtual datasets at {bad[:5]}.")
+        raise RefusedFile(f"Refusing to load weights file {filepath!r}: it contains soft or "
+                          f"external links at {bad[:5]}.")
 
 
 def write_weights(model, h5file, objects_to_skip=()):
@@ -320,6 +324,8 @@ def read_weights(model, lookup, filepath, skip_mismatch=False, objects_to_skip=(
             store = _DictStore()
         try:
             load_own_variables(obj, store)
+        except RefusedFile:
+            raise
         except Exception as e:  # collected per object, as Keras 3 does
             failures.append((obj, path, e))
 
