@@ -390,6 +390,8 @@ def _hdf5_tricks(c, base, paths):
         "model_config", b"\xff\xfe{{not json"), "refused")
     trick("h5", "training_config garbage", lambda f, ds: f.attrs.__setitem__(
         "training_config", b"[1, 2"), "refused", "training_config")
+    trick("weights", "hard-link cycle", lambda f, ds: f[os.path.dirname(
+        _first_kernel(ds))].__setitem__("loop", f["/"]), "ok")
     trick("weights", "extra variable", lambda f, ds: f.create_dataset(
         os.path.dirname(_first_kernel(ds)) + "/99", data=np.ones(2)), "refused")
     trick("weights", "variables missing", lambda f, ds: f.__delitem__(
@@ -493,6 +495,28 @@ def _targeted(config):
                             "KQHaAXRyAgAAAHICAAAA+gg8c3RyaW5nPtoIPGxhbWJkYT4BAAAAcwAAAAA=",
                     "defaults": None, "closure": None}}}}), "refused", "lambda|safe")
     ]
+    inbound = [i for i, entry in enumerate(config["config"]["layers"]) if entry.get("inbound_nodes")]
+    if inbound:  # a Functional graph: break its links
+        first, second = inbound[0], inbound[1]
+
+        def history(value, index=first):
+            def edit(cfg):
+                node = _layer(cfg, index)["inbound_nodes"][0]["args"][0]
+                node = node[0] if isinstance(node, list) else node
+                node["config"]["keras_history"] = value
+            return edit
+
+        second_name = config["config"]["layers"][second]["name"]
+        out += [
+            ("inbound cycle", history([second_name, 0, 0]), "refused", "loops"),
+            ("inbound from a missing layer", history(["ghost", 0, 0]), "refused", "ghost"),
+            ("inbound node 10**12", history(["tokens", 10**12, 0]), "refused", None),
+            ("inbound tensor 7", history(["tokens", 0, 7]), "refused", None),
+            ("inbound history garbage", history("x"), "refused", None),
+            ("output from a missing layer", set_in(("config", "output_layers"), ["ghost", 0, 0]),
+             "refused", "ghost"),
+            ("input_layers a number", set_in(("config", "input_layers"), 5), "refused", None),
+        ]
     return out
 
 
@@ -529,6 +553,8 @@ def _config_mutations(c, rng, base, paths, scale):
     deep = text.replace('"name": "', '"name": ' + '{"name": ' * 100000 + '"', 1)
     deep = deep.replace('", "trainable"', '"' + "}" * 100000 + ', "trainable"', 1)
     _carry_text(c, base, paths, deep, "name nested 100000", "refused", "nest")
+    huge = re.sub(r'"units": \d+', '"units": ' + "9" * 5000, text, count=1)
+    _carry_text(c, base, paths, huge, "units of 5000 digits", "refused", "digits")
 
 
 def _carry_config(c, base, paths, cfg, label, expect, match):

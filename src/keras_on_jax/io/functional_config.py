@@ -195,13 +195,20 @@ def functional_from_config(cls, config, custom_objects=None):
         pending[name] = [_parse_node(n, layers, k2) for n in nodes]
     done_count = {name: 0 for name in pending}
 
+    def output(got, layer, node, tensor):
+        if not 0 <= tensor < len(got):
+            raise ValueError(f"Functional config of '{config.get('name')}' refers to output "
+                             f"{tensor} of call {node} of layer '{layer}', which has "
+                             f"{len(got)} output(s).")
+        return got[tensor]
+
     def resolve(value):
         if isinstance(value, _Ref):
             idx = value.node - node_offset(value.layer, outer=False)
             got = outputs.get((value.layer, idx))
             if got is None:
                 raise _NotYet((value.layer, idx))
-            return got[value.tensor]
+            return output(got, value.layer, idx, value.tensor)
         if isinstance(value, list):
             return [resolve(v) for v in value]
         if isinstance(value, dict):
@@ -236,12 +243,17 @@ def functional_from_config(cls, config, custom_objects=None):
                     queue.append(waiter)
                     queued.add(waiter)
             done_count[name] += 1
-    if any(done_count[n] < len(pending[n]) for n in pending):
-        stuck = [n for n in pending if done_count[n] < len(pending[n])]
+    stuck = [n for n in pending if done_count[n] < len(pending[n])]
+    if stuck:
+        needs = {waiter: key for key, waiters in waiting.items() for waiter in waiters}
+        details = "; ".join(
+            f"'{n}' needs call {needs[n][1]} of '{needs[n][0]}'"
+            + ("" if needs[n][0] in layers else " (no such layer)")
+            for n in stuck if n in needs)
         raise ValueError(
             "The graph of the Functional model either has loops or disconnected nodes: "
             f"could not rebuild the calls of layers {stuck} of model "
-            f"'{config.get('name')}'."
+            f"'{config.get('name')}' ({details})."
         )
 
     def struct(s):
@@ -253,7 +265,7 @@ def functional_from_config(cls, config, custom_objects=None):
                     f"Functional config of '{config.get('name')}' refers to node {s[1]} of "
                     f"layer '{s[0]}', which does not exist."
                 )
-            return got[s[2]]
+            return output(got, s[0], idx, s[2])
         if isinstance(s, (list, tuple)):
             return [struct(x) for x in s]
         if isinstance(s, dict):

@@ -178,5 +178,6 @@ def naming_the_file(error, name, is_file=True):
     for cls in ORDINARY:
         if isinstance(error, cls):
             return cls(f"While loading {name!r}: {text}" if is_file else f"{prefix}: {text}")
-    return ValueError(f"{prefix}: the file is damaged or invalid "
+    what = "the file" if is_file else "the config"
+    return ValueError(f"{prefix}: {what} is damaged or invalid "
                       f"({type(error).__name__}: {text}).")
