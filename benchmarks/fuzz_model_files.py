@@ -28,13 +28,16 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--children", type=int, default=2)
     parser.add_argument("--chain", type=int, default=3000, help="length of the valid chain model")
-    parser.add_argument("--keep", help="write the files here and keep them")
+    parser.add_argument("--keep", help="write the files here (an empty or new folder) and "
+                        "keep them")
     args = parser.parse_args()
 
     import keras_on_jax as kj
 
     root = args.keep or tempfile.mkdtemp(prefix="fuzz_model_files_")
     os.makedirs(root, exist_ok=True)
+    if os.listdir(root):
+        parser.error(f"--keep {root}: the folder must be empty or absent")
     t0 = time.time()
     cases, bases = hf.make_cases(root, scale=args.scale, seed=args.seed, kj=kj)
     hf.add_chain_case(cases, root, kj, n=args.chain)

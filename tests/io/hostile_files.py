@@ -390,6 +390,17 @@ def _hdf5_tricks(c, base, paths):
         "model_config", b"\xff\xfe{{not json"), "refused")
     trick("h5", "training_config garbage", lambda f, ds: f.attrs.__setitem__(
         "training_config", b"[1, 2"), "refused", "training_config")
+    # HDF5 itself loops forever on a global heap whose size field grew (found by the sweep).
+    for kind in ("h5", "legacy_weights"):
+        raw = bytearray(_read(paths[kind]))
+        at = raw.find(b"GCOL\x01\x00\x00\x00")
+        if at >= 0:
+            raw[at + 9] ^= 0x2E
+            p = c.new_path(f"hdf5_{kind}", ".h5")
+            with open(p, "wb") as f:
+                f.write(bytes(raw))
+            c.add(f"hdf5_{kind}", _OP_FOR[kind], p, base, "refused", "global heap",
+                  note="global heap size damaged")
     trick("weights", "hard-link cycle", lambda f, ds: f[os.path.dirname(
         _first_kernel(ds))].__setitem__("loop", f["/"]), "ok")
     trick("weights", "extra variable", lambda f, ds: f.create_dataset(

@@ -194,7 +194,7 @@ def is_legacy_h5(filepath):
 
 
 def load_weights_h5(model, filepath, by_name=False, skip_mismatch=False):
-    f = weights_h5.open_h5(filepath, "legacy HDF5 file")
+    f = weights_h5.open_h5(filepath, "legacy HDF5 file", strings=True)
     try:
         weights_h5._check_no_links(f, filepath)
         root = f["model_weights"] if ("layer_names" not in f.attrs and "layer_names0" not in f.attrs
@@ -297,7 +297,7 @@ def _k2_metrics(value):
 
 
 def load_model_h5(filepath, custom_objects=None, compile=True, safe_mode=True):
-    f = weights_h5.open_h5(filepath, "legacy HDF5 model file")
+    f = weights_h5.open_h5(filepath, "legacy HDF5 model file", strings=True)
     try:
         weights_h5._check_no_links(f, filepath)
         raw = f.attrs.get("model_config")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+import mmap
 import os
 import re
 import warnings
@@ -226,11 +227,10 @@ def _read_dataset(ds):
         raise RefusedFile(f"Refusing to read HDF5 dataset {ds.name!r}: it is an external or "
                           "virtual dataset (its data would come from other files).")
     limits.check_array_size(ds.shape or (), ds.dtype.itemsize, f"HDF5 dataset {ds.name!r}")
-    dtype = ds.attrs.get("dtype") if len(ds.attrs) else None
-    if isinstance(dtype, bytes):
-        dtype = dtype.decode()
     value = ds[()]
-    if dtype == "bfloat16":
+    # bfloat16 is the one 2-byte opaque type Keras writes (with a "dtype" string attribute,
+    # not read: strings live in the global heap, see `check_global_heaps`).
+    if ds.dtype.kind == "V":
         import ml_dtypes
 
         value = np.asarray(value).view(ml_dtypes.bfloat16)
@@ -359,8 +359,57 @@ def h5_lookup(h5root):
     return lookup
 
 
-def open_h5(filepath_or_file, what="weights file"):
+# ---------------------------------------------------------------------------------------
+# HDF5 keeps variable-length strings (`layer_names`, `weight_names`, string attributes) in
+# "global heap collections": "GCOL", version 1, 3 reserved bytes, the collection's size
+# (8 bytes), then objects (index 2 bytes, references 2, reserved 4, size 8, data padded to
+# 8 bytes); the object of index 0 is the free space, up to the collection's end. HDF5 loops
+# forever on a collection whose size field is damaged, so every collection is checked
+# before h5py reads one (a byte search over the file, then a few fields each) where
+# strings are read: legacy files. Keras 3 weights files are read without their strings.
+# ---------------------------------------------------------------------------------------
+_GCOL = b"GCOL\x01\x00\x00\x00"
+_GCOL_MIN_SIZE = 4096
+
+
+def check_global_heaps(data, filepath):
+    """Raise a ValueError if a global heap collection in `data` (bytes or mmap of an HDF5
+    file) does not parse."""
+    p = data.find(_GCOL)
+    while p >= 0:
+        end = p + int.from_bytes(data[p + 8:p + 16], "little")
+        ok = p + _GCOL_MIN_SIZE <= end <= len(data)
+        q = p + 16
+        while ok and q + 16 <= end:
+            index = int.from_bytes(data[q:q + 2], "little")
+            size = int.from_bytes(data[q + 8:q + 16], "little")
+            if index == 0:  # the free space runs to the end
+                ok = q + size == end
+                break
+            q += 16 + (size + 7) // 8 * 8
+            ok = q <= end
+        if not ok:
+            raise ValueError(f"HDF5 file {os.fspath(filepath)!r} is corrupted: the global heap "
+                             f"(variable-length strings) at byte {p} is damaged.")
+        p = data.find(_GCOL, p + 8)
+
+
+def _check_global_heaps_of(path):
+    try:
+        with open(path, "rb") as f:
+            data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):  # empty or unreadable: h5py's own open reports it
+        return
+    with data:
+        check_global_heaps(data, path)
+
+
+def open_h5(filepath_or_file, what="weights file", strings=False):
+    """An h5py File; with `strings` (the caller reads string attributes: legacy files) its
+    global heaps are checked first."""
     name = getattr(filepath_or_file, "name", filepath_or_file)
+    if strings and isinstance(filepath_or_file, (str, os.PathLike)):
+        _check_global_heaps_of(filepath_or_file)
     try:
         return h5py.File(filepath_or_file, "r")
     except OSError as e:
