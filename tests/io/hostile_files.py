@@ -136,6 +136,7 @@ def make_cases(root, scale=1, seed=0, kj=None):
     for base, paths in bases.items():
         for kind in ("keras", "h5", "weights", "legacy_weights"):
             _bytes_damage(c, rng, base, kind, paths[kind], scale)
+        _member_damage(c, rng, base, paths["keras"], scale)
         _dir_damage(c, rng, base, "ckpt", paths["ckpt"], scale)
         _dir_damage(c, rng, base, "orbax", paths["orbax"], scale)
         _zip_tricks(c, base, paths["keras"])
@@ -170,6 +171,24 @@ def _bytes_damage(c, rng, base, kind, path, scale):
         with open(p, "wb") as f:
             f.write(bytes(buf))
         c.add(f"flip_{kind}", ops[i % len(ops)], p, base, note=f"{burst} byte(s) at {pos}")
+
+
+def _member_damage(c, rng, base, path, scale):
+    """Byte flips inside a `.keras` member, the zip rewritten with valid checksums (so the
+    damage reaches the JSON and HDF5 readers instead of the zip's CRC check)."""
+    members = _members(path)
+    for i in range(10 * scale):
+        name = "config.json" if rng.random() < 0.3 else "model.weights.h5"
+        data = dict(members)[name]
+        buf = bytearray(data)
+        burst = rng.choice((1, 1, 4, 16))
+        pos = rng.randrange(len(buf) - burst)
+        for j in range(burst):
+            buf[pos + j] ^= rng.randrange(1, 256)
+        p = c.new_path("flip_keras_member", ".keras")
+        _write_zip(p, [(n, bytes(buf) if n == name else d) for n, d in members])
+        c.add("flip_keras_member", "load_model" if i % 2 == 0 else "load_weights", p, base,
+              note=f"{burst} byte(s) at {pos} of {name}")
 
 
 def _dir_damage(c, rng, base, kind, path, scale):
@@ -390,17 +409,22 @@ def _hdf5_tricks(c, base, paths):
         "model_config", b"\xff\xfe{{not json"), "refused")
     trick("h5", "training_config garbage", lambda f, ds: f.attrs.__setitem__(
         "training_config", b"[1, 2"), "refused", "training_config")
-    # HDF5 itself loops forever on a global heap whose size field grew (found by the sweep).
+    # Found by the sweep: HDF5 loops forever on a global heap whose size field grew, and
+    # crashes reading a string attribute whose type bits say "variable-length of kind 2".
+    raw_tricks = [("global heap size damaged", b"GCOL\x01\x00\x00\x00", 9, 0x2E, "global heap"),
+                  ("attribute type damaged", b"weight_names\x00\x00\x00\x00\x19\x01", 17, 0x83,
+                   "should hold strings or numbers")]
     for kind in ("h5", "legacy_weights"):
-        raw = bytearray(_read(paths[kind]))
-        at = raw.find(b"GCOL\x01\x00\x00\x00")
-        if at >= 0:
-            raw[at + 9] ^= 0x2E
+        for label, marker, offset, xor, match in raw_tricks:
+            raw = bytearray(_read(paths[kind]))
+            at = raw.find(marker)
+            if at < 0:
+                continue
+            raw[at + offset] ^= xor
             p = c.new_path(f"hdf5_{kind}", ".h5")
             with open(p, "wb") as f:
                 f.write(bytes(raw))
-            c.add(f"hdf5_{kind}", _OP_FOR[kind], p, base, "refused", "global heap",
-                  note="global heap size damaged")
+            c.add(f"hdf5_{kind}", _OP_FOR[kind], p, base, "refused", match, note=label)
     trick("weights", "hard-link cycle", lambda f, ds: f[os.path.dirname(
         _first_kernel(ds))].__setitem__("loop", f["/"]), "ok")
     trick("weights", "extra variable", lambda f, ds: f.create_dataset(

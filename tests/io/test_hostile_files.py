@@ -44,7 +44,7 @@ def test_no_crash_hang_or_raw_exception(records):
     assert counts["clean"] > 200 and counts["loaded"] > 50  # both outcomes really occur
 
 
-CATEGORIES = ["truncate_keras", "flip_keras", "truncate_h5", "flip_h5", "truncate_weights",
+CATEGORIES = ["truncate_keras", "flip_keras", "flip_keras_member", "truncate_h5", "flip_h5", "truncate_weights",
               "flip_weights", "truncate_legacy_weights", "flip_legacy_weights", "damage_ckpt",
               "damage_orbax", "zip_tricks", "hdf5_weights", "hdf5_h5", "hdf5_legacy_weights",
               "config_json", "config_keras", "config_h5", "chain"]

@@ -29,10 +29,26 @@ def _decode(x):
     return str(x)
 
 
+# Strings (fixed or variable length) and numbers are all these files hold in attributes.
+# The type is checked before the value is read: HDF5 crashes reading some damaged types.
+_ATTRIBUTE_TYPES = (h5py.h5t.TypeStringID, h5py.h5t.TypeIntegerID, h5py.h5t.TypeFloatID)
+
+
+def read_attribute(group, name, default=None):
+    """`group.attrs[name]` (or `default` if absent), its HDF5 type checked first."""
+    if name not in group.attrs:
+        return default
+    kind = group.attrs.get_id(name).get_type()
+    if not isinstance(kind, _ATTRIBUTE_TYPES):
+        raise ValueError(f"The HDF5 attribute {name!r} of {group.name!r} should hold strings "
+                         f"or numbers, found HDF5 type {type(kind).__name__}.")
+    return group.attrs[name]
+
+
 def load_attribute(group, name):
     """A (possibly chunked) list attribute as a list of str."""
     if name in group.attrs:
-        value = group.attrs[name]
+        value = read_attribute(group, name)
         if isinstance(value, (str, bytes, np.bytes_)):
             return [_decode(value)]
         arr = np.asarray(value)
@@ -41,7 +57,7 @@ def load_attribute(group, name):
         return [_decode(v) for v in arr.tolist()]
     out, i = [], 0
     while f"{name}{i}" in group.attrs:
-        arr = np.asarray(group.attrs[f"{name}{i}"])
+        arr = np.asarray(read_attribute(group, f"{name}{i}"))
         out.extend(_decode(v) for v in arr.tolist() if arr.size)
         i += 1
     return out
@@ -67,9 +83,8 @@ def save_attribute(group, name, values):
 
 
 def _root_str(f, name):
-    if name not in f.attrs:
-        return None
-    return _decode(f.attrs[name])
+    value = read_attribute(f, name)
+    return None if value is None else _decode(value)
 
 
 # ---------------------------------------------------------------------------------------
@@ -300,7 +315,7 @@ def load_model_h5(filepath, custom_objects=None, compile=True, safe_mode=True):
     f = weights_h5.open_h5(filepath, "legacy HDF5 model file", strings=True)
     try:
         weights_h5._check_no_links(f, filepath)
-        raw = f.attrs.get("model_config")
+        raw = read_attribute(f, "model_config")
         if raw is None:
             raise ValueError(f"No model config found in the file at {filepath!r} (it may be a "
                              "weights-only file: build the model and use `load_weights`).")
@@ -316,7 +331,7 @@ def load_model_h5(filepath, custom_objects=None, compile=True, safe_mode=True):
             load_weights_from_group(model, root, filepath)
         except (OSError, KeyError, RuntimeError) as e:
             raise ValueError(f"Legacy model file {filepath!r} is corrupted or truncated: {e}") from None
-        raw_tc = f.attrs.get("training_config")
+        raw_tc = read_attribute(f, "training_config")
         if compile and raw_tc is not None:
             tc = guard.parse_json(_decode(raw_tc), filepath, "The training_config")
             if not isinstance(tc, dict):
