@@ -14,16 +14,18 @@ import keras_on_jax as keras
 from keras_on_jax import layers
 
 
-def main(epochs=15):
-    keras.utils.set_random_seed(0)
+def load_data():
+    """`(x_train, y_train), (x_test, y_test)`: the digits as 8x8x1 images in [0, 1]."""
     digits = load_digits()
     x = (digits.images.astype("float32") / 16.0)[..., None]  # (1797, 8, 8, 1)
     y = digits.target.astype("int32")
     order = np.random.default_rng(0).permutation(len(x))
     x, y = x[order], y[order]
-    x_train, y_train, x_test, y_test = x[:1500], y[:1500], x[1500:], y[1500:]
+    return (x[:1500], y[:1500]), (x[1500:], y[1500:])
 
-    model = keras.Sequential([
+
+def build_model():
+    return keras.Sequential([
         keras.Input(shape=(8, 8, 1)),
         layers.Conv2D(32, 3, padding="same", activation="relu"),
         layers.MaxPooling2D(2),
@@ -32,6 +34,12 @@ def main(epochs=15):
         layers.Dropout(0.2),
         layers.Dense(10, activation="softmax"),
     ])
+
+
+def main(epochs=15):
+    keras.utils.set_random_seed(0)
+    (x_train, y_train), (x_test, y_test) = load_data()
+    model = build_model()
     model.summary()
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     model.fit(x_train, y_train, batch_size=32, epochs=epochs, validation_split=0.1, verbose=2)

@@ -45,7 +45,7 @@ _gradient_tape.install_recording_hooks()
 
 _LAZY_MODULES = {
     "applications", "callbacks", "datasets", "distribute", "distribution", "dtype_policies",
-    "losses", "metrics", "mixed_precision", "optimizers", "preprocessing", "random", "saving",
+    "export", "losses", "metrics", "mixed_precision", "optimizers", "preprocessing", "random", "saving",
     "tree", "utils",
 }
 _LAZY_ATTRS = {

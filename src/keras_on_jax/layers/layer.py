@@ -634,11 +634,8 @@ class Layer(nnx.Module, pytree=False):
             raise AttributeError(
                 f"Layer '{self.name}' has never been called and thus has no defined {what}."
             )
-        if len(self._inbound_nodes) > 1:
-            raise AttributeError(
-                f"Layer '{self.name}' has multiple inbound nodes, hence the notion of "
-                f"'layer {what}' is ill-defined. Use `get_{what}_at(node_index)` instead."
-            )
+        # As Keras 3: the first call's tensors, also for a layer called again (a shared
+        # layer, or the earlier layers of a `Sequential` rebuilt by each `add`).
         return self._get_at(0, attr)
 
     def _get_at(self, node_index, attr):

@@ -1,8 +1,6 @@
 """keras.losses: loss classes, loss functions, `get`, `serialize`, `deserialize`."""
 
-import inspect
-
-from keras_on_jax.losses._serialization import deserialize_object, serialize_object
+from keras_on_jax.losses._serialization import deserialize_object, get_object, serialize_object
 from keras_on_jax.losses.loss import Loss
 from keras_on_jax.losses.losses import (
     CTC,
@@ -139,27 +137,7 @@ def get(identifier):
     `"sparse_categorical_crossentropy"`, `"BinaryCrossentropy"`), a config dict, a
     function, a `Loss` class or a `Loss` instance.
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        obj = deserialize(identifier)
-    elif isinstance(identifier, str):
-        obj = ALL_OBJECTS_DICT.get(identifier, None)
-        if obj is None:
-            raise ValueError(
-                f"Could not interpret loss identifier: {identifier}. Valid loss names are: "
-                f"{sorted(ALL_OBJECTS_DICT)}"
-            )
-    else:
-        obj = identifier
-    if callable(obj):
-        if inspect.isclass(obj):
-            obj = obj()
-        return obj
-    raise ValueError(
-        f"Could not interpret loss identifier: {identifier}. Expected a string, a dict, a "
-        f"callable or a `Loss` instance; received an object of type {type(identifier).__name__}."
-    )
+    return get_object(identifier, ALL_OBJECTS_DICT, deserialize, "loss", "Loss")
 
 
 __all__ = sorted(

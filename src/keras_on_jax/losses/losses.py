@@ -550,21 +550,35 @@ class LossFunctionWrapper(Loss):
         return f"<LossFunctionWrapper({self.fn}, kwargs={self._fn_kwargs})>"
 
 
-class _SimpleLoss(LossFunctionWrapper):
-    """A wrapper whose config is only `name` and `reduction`."""
+class _KerasLoss(LossFunctionWrapper):
+    """A built-in loss class: `fn` called with the class's own arguments, with the
+    config Keras gives it: `name`, `reduction`, then the `_config_keys` arguments (which
+    also become attributes). Keras leaves some arguments out (`Huber`'s `delta`)."""
 
-    _fn = None
-    _default_name = None
+    _config_keys = ()
+
+    def __init__(self, fn, reduction="sum_over_batch_size", name=None, dtype=None, **fn_kwargs):
+        super().__init__(fn, name=name, reduction=reduction, dtype=dtype, **fn_kwargs)
+        for key in self._config_keys:
+            setattr(self, key, fn_kwargs[key])
 
     def get_config(self):
-        return Loss.get_config(self)
+        config = Loss.get_config(self)
+        config.update({key: getattr(self, key) for key in self._config_keys})
+        return config
+
+
+def _arguments(args):
+    """A constructor's arguments from its `locals()` (taken first thing), less `self`:
+    `super().__init__(fn, **_arguments(locals()))` passes them all on."""
+    return {key: value for key, value in args.items() if key not in ("self", "__class__")}
 
 
 def _simple(class_name, fn, default_name, doc):
     def __init__(self, reduction="sum_over_batch_size", name=default_name, dtype=None):
-        LossFunctionWrapper.__init__(self, fn, name=name, reduction=reduction, dtype=dtype)
+        _KerasLoss.__init__(self, fn, reduction=reduction, name=name, dtype=dtype)
 
-    cls = type(class_name, (_SimpleLoss,), {"__init__": __init__, "__doc__": doc})
+    cls = type(class_name, (_KerasLoss,), {"__init__": __init__, "__doc__": doc})
     cls.__module__ = __name__
     cls.__qualname__ = class_name
     return cls
@@ -599,28 +613,24 @@ Poisson = _simple("Poisson", poisson, "poisson", "Poisson loss.")
 CTC = _simple("CTC", ctc, "ctc", "CTC (Connectionist Temporal Classification) loss.")
 
 
-class CosineSimilarity(LossFunctionWrapper):
+class CosineSimilarity(_KerasLoss):
     """Negative cosine similarity between labels and predictions."""
 
     def __init__(self, axis=-1, reduction="sum_over_batch_size", name="cosine_similarity", dtype=None):
-        super().__init__(cosine_similarity, name=name, reduction=reduction, dtype=dtype, axis=axis)
-
-    def get_config(self):
-        return Loss.get_config(self)
+        super().__init__(cosine_similarity, **_arguments(locals()))
 
 
-class Huber(LossFunctionWrapper):
+class Huber(_KerasLoss):
     """Huber loss."""
 
     def __init__(self, delta=1.0, reduction="sum_over_batch_size", name="huber_loss", dtype=None):
-        super().__init__(huber, name=name, reduction=reduction, dtype=dtype, delta=delta)
-
-    def get_config(self):
-        return Loss.get_config(self)
+        super().__init__(huber, **_arguments(locals()))
 
 
-class BinaryCrossentropy(LossFunctionWrapper):
+class BinaryCrossentropy(_KerasLoss):
     """Binary crossentropy loss."""
+
+    _config_keys = ("from_logits", "label_smoothing", "axis")
 
     def __init__(
         self,
@@ -631,29 +641,15 @@ class BinaryCrossentropy(LossFunctionWrapper):
         name="binary_crossentropy",
         dtype=None,
     ):
-        super().__init__(
-            binary_crossentropy,
-            name=name,
-            reduction=reduction,
-            dtype=dtype,
-            from_logits=from_logits,
-            label_smoothing=label_smoothing,
-            axis=axis,
-        )
-        self.from_logits = from_logits
-        self.label_smoothing = label_smoothing
-        self.axis = axis
-
-    def get_config(self):
-        config = Loss.get_config(self)
-        config.update(
-            {"from_logits": self.from_logits, "label_smoothing": self.label_smoothing, "axis": self.axis}
-        )
-        return config
+        super().__init__(binary_crossentropy, **_arguments(locals()))
 
 
-class BinaryFocalCrossentropy(LossFunctionWrapper):
+class BinaryFocalCrossentropy(_KerasLoss):
     """Binary focal crossentropy loss."""
+
+    _config_keys = (
+        "from_logits", "label_smoothing", "axis", "apply_class_balancing", "alpha", "gamma"
+    )
 
     def __init__(
         self,
@@ -667,42 +663,13 @@ class BinaryFocalCrossentropy(LossFunctionWrapper):
         name="binary_focal_crossentropy",
         dtype=None,
     ):
-        super().__init__(
-            binary_focal_crossentropy,
-            name=name,
-            reduction=reduction,
-            dtype=dtype,
-            apply_class_balancing=apply_class_balancing,
-            alpha=alpha,
-            gamma=gamma,
-            from_logits=from_logits,
-            label_smoothing=label_smoothing,
-            axis=axis,
-        )
-        self.from_logits = from_logits
-        self.label_smoothing = label_smoothing
-        self.axis = axis
-        self.apply_class_balancing = apply_class_balancing
-        self.alpha = alpha
-        self.gamma = gamma
-
-    def get_config(self):
-        config = Loss.get_config(self)
-        config.update(
-            {
-                "from_logits": self.from_logits,
-                "label_smoothing": self.label_smoothing,
-                "axis": self.axis,
-                "apply_class_balancing": self.apply_class_balancing,
-                "alpha": self.alpha,
-                "gamma": self.gamma,
-            }
-        )
-        return config
+        super().__init__(binary_focal_crossentropy, **_arguments(locals()))
 
 
-class CategoricalCrossentropy(LossFunctionWrapper):
+class CategoricalCrossentropy(_KerasLoss):
     """Categorical crossentropy loss (one-hot labels)."""
+
+    _config_keys = ("from_logits", "label_smoothing", "axis")
 
     def __init__(
         self,
@@ -713,29 +680,13 @@ class CategoricalCrossentropy(LossFunctionWrapper):
         name="categorical_crossentropy",
         dtype=None,
     ):
-        super().__init__(
-            categorical_crossentropy,
-            name=name,
-            reduction=reduction,
-            dtype=dtype,
-            from_logits=from_logits,
-            label_smoothing=label_smoothing,
-            axis=axis,
-        )
-        self.from_logits = from_logits
-        self.label_smoothing = label_smoothing
-        self.axis = axis
-
-    def get_config(self):
-        config = Loss.get_config(self)
-        config.update(
-            {"from_logits": self.from_logits, "label_smoothing": self.label_smoothing, "axis": self.axis}
-        )
-        return config
+        super().__init__(categorical_crossentropy, **_arguments(locals()))
 
 
-class CategoricalFocalCrossentropy(LossFunctionWrapper):
+class CategoricalFocalCrossentropy(_KerasLoss):
     """Categorical focal crossentropy loss."""
+
+    _config_keys = ("from_logits", "label_smoothing", "axis", "alpha", "gamma")
 
     def __init__(
         self,
@@ -748,39 +699,13 @@ class CategoricalFocalCrossentropy(LossFunctionWrapper):
         name="categorical_focal_crossentropy",
         dtype=None,
     ):
-        super().__init__(
-            categorical_focal_crossentropy,
-            name=name,
-            reduction=reduction,
-            dtype=dtype,
-            alpha=alpha,
-            gamma=gamma,
-            from_logits=from_logits,
-            label_smoothing=label_smoothing,
-            axis=axis,
-        )
-        self.from_logits = from_logits
-        self.label_smoothing = label_smoothing
-        self.axis = axis
-        self.alpha = alpha
-        self.gamma = gamma
-
-    def get_config(self):
-        config = Loss.get_config(self)
-        config.update(
-            {
-                "from_logits": self.from_logits,
-                "label_smoothing": self.label_smoothing,
-                "axis": self.axis,
-                "alpha": self.alpha,
-                "gamma": self.gamma,
-            }
-        )
-        return config
+        super().__init__(categorical_focal_crossentropy, **_arguments(locals()))
 
 
-class SparseCategoricalCrossentropy(LossFunctionWrapper):
+class SparseCategoricalCrossentropy(_KerasLoss):
     """Crossentropy loss with integer labels."""
+
+    _config_keys = ("from_logits", "ignore_class")
 
     def __init__(
         self,
@@ -791,58 +716,33 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
         name="sparse_categorical_crossentropy",
         dtype=None,
     ):
-        super().__init__(
-            sparse_categorical_crossentropy,
-            name=name,
-            reduction=reduction,
-            dtype=dtype,
-            from_logits=from_logits,
-            ignore_class=ignore_class,
-            axis=axis,
-        )
-        self.from_logits = from_logits
-        self.ignore_class = ignore_class
-
-    def get_config(self):
-        config = Loss.get_config(self)
-        config.update({"from_logits": self.from_logits, "ignore_class": self.ignore_class})
-        return config
+        super().__init__(sparse_categorical_crossentropy, **_arguments(locals()))
 
 
-class Dice(LossFunctionWrapper):
+class Dice(_KerasLoss):
     """Dice loss."""
 
+    _config_keys = ("axis",)
+
     def __init__(self, reduction="sum_over_batch_size", name="dice", axis=None, dtype=None):
-        super().__init__(dice, name=name, reduction=reduction, dtype=dtype, axis=axis)
-        self.axis = axis
-
-    def get_config(self):
-        config = Loss.get_config(self)
-        config.update({"axis": self.axis})
-        return config
+        super().__init__(dice, **_arguments(locals()))
 
 
-class Tversky(LossFunctionWrapper):
+class Tversky(_KerasLoss):
     """Tversky loss."""
+
+    _config_keys = ("alpha", "beta", "axis")
 
     def __init__(
         self, alpha=0.5, beta=0.5, reduction="sum_over_batch_size", name="tversky", axis=None, dtype=None
     ):
-        super().__init__(
-            tversky, name=name, reduction=reduction, dtype=dtype, alpha=alpha, beta=beta, axis=axis
-        )
-        self.alpha = alpha
-        self.beta = beta
-        self.axis = axis
-
-    def get_config(self):
-        config = Loss.get_config(self)
-        config.update({"alpha": self.alpha, "beta": self.beta, "axis": self.axis})
-        return config
+        super().__init__(tversky, **_arguments(locals()))
 
 
-class Circle(LossFunctionWrapper):
+class Circle(_KerasLoss):
     """Circle loss for metric learning."""
+
+    _config_keys = ("gamma", "margin", "remove_diagonal")
 
     def __init__(
         self,
@@ -853,29 +753,13 @@ class Circle(LossFunctionWrapper):
         name="circle",
         dtype=None,
     ):
-        super().__init__(
-            circle,
-            name=name,
-            reduction=reduction,
-            dtype=dtype,
-            gamma=gamma,
-            margin=margin,
-            remove_diagonal=remove_diagonal,
-        )
-        self.gamma = gamma
-        self.margin = margin
-        self.remove_diagonal = remove_diagonal
-
-    def get_config(self):
-        config = Loss.get_config(self)
-        config.update(
-            {"gamma": self.gamma, "margin": self.margin, "remove_diagonal": self.remove_diagonal}
-        )
-        return config
+        super().__init__(circle, **_arguments(locals()))
 
 
-class CategoricalGeneralizedCrossEntropy(LossFunctionWrapper):
+class CategoricalGeneralizedCrossEntropy(_KerasLoss):
     """Generalized cross entropy (robust to noisy labels), integer labels."""
+
+    _config_keys = ("q",)
 
     def __init__(
         self,
@@ -886,12 +770,4 @@ class CategoricalGeneralizedCrossEntropy(LossFunctionWrapper):
     ):
         if not 0 < q < 1:
             raise ValueError(f"Argument `q` must be in the interval (0, 1). Received: q={q}")
-        super().__init__(
-            categorical_generalized_cross_entropy, name=name, reduction=reduction, dtype=dtype, q=q
-        )
-        self.q = q
-
-    def get_config(self):
-        config = Loss.get_config(self)
-        config.update({"q": self.q})
-        return config
+        super().__init__(categorical_generalized_cross_entropy, **_arguments(locals()))

@@ -4,7 +4,7 @@
 import inspect
 
 from keras_on_jax.backend import naming
-from keras_on_jax.losses._serialization import deserialize_object, serialize_object
+from keras_on_jax.losses._serialization import deserialize_object, get_object, serialize_object
 from keras_on_jax.losses.losses import (
     binary_crossentropy,
     binary_focal_crossentropy,
@@ -168,27 +168,7 @@ def deserialize(config, custom_objects=None):
 def get(identifier):
     """Retrieve a metric: `None`, a name (`"mse"`, `"auc"`, `"Precision"`), a config dict,
     a function, a `Metric` class or a `Metric` instance."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        obj = deserialize(identifier)
-    elif isinstance(identifier, str):
-        obj = ALL_OBJECTS_DICT.get(identifier, None)
-        if obj is None:
-            raise ValueError(
-                f"Could not interpret metric identifier: {identifier}. Valid metric names are: "
-                f"{sorted(ALL_OBJECTS_DICT)}"
-            )
-    else:
-        obj = identifier
-    if callable(obj):
-        if inspect.isclass(obj):
-            obj = obj()
-        return obj
-    raise ValueError(
-        f"Could not interpret metric identifier: {identifier}. Expected a string, a dict, a "
-        f"callable or a `Metric` instance; received an object of type {type(identifier).__name__}."
-    )
+    return get_object(identifier, ALL_OBJECTS_DICT, deserialize, "metric", "Metric")
 
 
 def _get_object_name(obj):

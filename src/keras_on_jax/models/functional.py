@@ -150,6 +150,10 @@ def _structure_like(structure, flat):
 class Functional(Model):
     """A model defined by its inputs and outputs: `keras.Model(inputs, outputs)`."""
 
+    # Inputs must match the `Input`s' known dimensions (a `Sequential` built from its first
+    # batch checks ranks only, as Keras 3's does: see `Sequential._build_for_data`).
+    _checks_input_dims = True
+
     def __new__(cls, *args, **kwargs):
         return object.__new__(cls)
 
@@ -292,7 +296,7 @@ class Functional(Model):
             elif len(shape) == len(ref_shape) + 1 and shape[-1] == 1:
                 x = jnp.squeeze(x, -1)
             shape = tuple(x.shape)
-            if len(shape) != len(ref_shape) or any(
+            if len(shape) != len(ref_shape) or self._checks_input_dims and any(
                 r is not None and s != r for s, r in zip(shape, ref_shape)
             ):
                 raise ValueError(

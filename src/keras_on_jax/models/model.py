@@ -20,20 +20,25 @@ class Model(Trainer, Layer):
     """A model: groups layers with training and inference features."""
 
     def __new__(cls, *args, **kwargs):
-        if _is_functional_call(args, kwargs):
+        if cls is Model and _is_functional_call(args, kwargs):
             from keras_on_jax.models.functional import Functional
 
-            if cls is Model:
-                return object.__new__(Functional)
-            if not issubclass(cls, Functional):
-                # `MyModel(inputs, outputs)` with a subclass that overrides train_step (the
-                # FAQ's pattern): a Functional graph with the subclass's methods.
-                return object.__new__(_functional_subclass(cls))
+            return object.__new__(Functional)
+        # A subclass is itself: what its `__init__` hands to `Model.__init__` decides (a
+        # `GAN(generator, discriminator)` calling `super().__init__()` is no graph).
         return object.__new__(cls)
 
     def __init__(self, *args, **kwargs):
-        if type(self) is Model and _is_functional_call(args, kwargs):  # pragma: no cover
-            raise RuntimeError("unreachable: Functional handles this")
+        if _is_functional_call(args, kwargs):
+            from keras_on_jax.models.functional import Functional
+
+            # `MyModel(inputs, outputs)` of a subclass (the FAQ's pattern: it overrides
+            # `train_step`), or its `__init__` calling `super().__init__(inputs, outputs)`:
+            # a Functional graph with the subclass's methods, as Keras 3 injects it.
+            if not isinstance(self, Functional):
+                self.__class__ = _functional_subclass(type(self))
+            Functional.__init__(self, *args, **kwargs)
+            return
         trainable = kwargs.pop("trainable", True)
         name = kwargs.pop("name", None)
         dtype = kwargs.pop("dtype", None)
@@ -152,6 +157,28 @@ class Model(Trainer, Layer):
         from keras_on_jax.io import saving_api
 
         return saving_api.model_to_json(self, **kwargs)
+
+    def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None,
+               **kwargs):
+        """Export the model's inference function (`call`, `training=False`) as an artifact
+        that serves without the model's code.
+
+        Args:
+            filepath: `str` or `pathlib.Path`: the file (ONNX) or directory to write.
+            format: `"tf_saved_model"` (needs TensorFlow), `"onnx"` (through jax2onnx) or
+                `"jax"` (a `jax.export` program with the weights beside it, loaded by
+                `keras_on_jax.export.load` or plain JAX).
+            verbose: print a message when done (default `True`).
+            input_signature: the inputs' shapes and dtypes (`keras.InputSpec`s,
+                KerasTensors or arrays, one per positional argument); by default the
+                model's inputs with an unknown batch size.
+            **kwargs: `opset_version` (ONNX), `platforms` (`"jax"`: default CPU, CUDA
+                and TPU), `is_static` and `jax2tf_kwargs` (`"tf_saved_model"`).
+        """
+        from keras_on_jax.export import export_model
+
+        export_model(self, filepath, format=format, verbose=verbose,
+                     input_signature=input_signature, **kwargs)
 
 
 _FUNCTIONAL_SUBCLASSES = {}

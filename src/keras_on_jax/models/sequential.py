@@ -130,6 +130,8 @@ class Sequential(Model):
         from keras_on_jax.models.functional import Functional
 
         self._functional = Functional(inputs=inputs, outputs=x, name=self.name + "_functional")
+        if self.__dict__.get("_input_from_data"):
+            self._functional._checks_input_dims = False
         self.built = True
         self._build_shapes = input_shape
 
@@ -151,7 +153,12 @@ class Sequential(Model):
         self._build_for_data(first)
 
     def _build_for_data(self, first):
-        """Build from a batch; strings for a host layer get a `string` input layer."""
+        """Build from a batch; strings for a host layer get a `string` input layer.
+
+        As in Keras 3, the model then takes batches of other shapes of the same rank (the
+        masking guide's sequences of another length); its layers check what they need.
+        """
+        self._input_from_data = True
         if not hasattr(first, "shape"):
             first = np.asarray(first)
         shape = tuple(first.shape)

@@ -19,33 +19,19 @@ class AdadeltaState(NamedTuple):
 def adadelta_transform(learning_rate=0.001, rho=0.95, epsilon=1e-7):
     """Keras's Adadelta (the learning rate scales the delta, as in Keras)."""
 
-    def init_fn(params):
-        z = bo.zeros_like_tree
-        return AdadeltaState(jnp.zeros([], jnp.int32), z(params), z(params))
+    def slots(params):
+        return bo.zeros_like_tree(params), bo.zeros_like_tree(params)
 
-    def update_fn(updates, state, params=None, *, learning_rate=None, **extra):
-        bo.require_params(params, "adadelta")
-        lr0 = bo.resolve_learning_rate(default_lr, learning_rate, state.count)
+    def rms(x):
+        return jnp.sqrt(x + epsilon)
 
-        def rms(x):
-            return jnp.sqrt(x + epsilon)
+    def leaf(g, p, lr, t, acc_g, acc_d):
+        acc_g = rho * acc_g + (1 - rho) * jnp.square(g)
+        delta = -((rms(acc_d) * g) / rms(acc_g))
+        acc_d = rho * acc_d + (1 - rho) * jnp.square(delta)
+        return (lr * delta, acc_g, acc_d)
 
-        def leaf(g, p, acc_g, acc_d):
-            dtype = p.dtype
-            lr = jnp.asarray(lr0).astype(dtype)
-            g = g.astype(dtype)
-            acc_g = rho * acc_g + (1 - rho) * jnp.square(g)
-            delta = -((rms(acc_d) * g) / rms(acc_g))
-            acc_d = rho * acc_d + (1 - rho) * jnp.square(delta)
-            return (lr * delta, acc_g, acc_d)
-
-        upd, acc_g, acc_d = bo.tree_map_multi(
-            leaf, updates, params, state.accumulated_grad, state.accumulated_delta_var
-        )
-        return upd, AdadeltaState(state.count + 1, acc_g, acc_d)
-
-    default_lr = learning_rate
-    return bo.make_transform(init_fn, update_fn)
+    return bo.per_variable_transform("adadelta", AdadeltaState, learning_rate, slots, leaf)
 
 
 class Adadelta(bo.Optimizer):
@@ -76,20 +62,7 @@ class Adadelta(bo.Optimizer):
         name=None,
         **kwargs,
     ):
-        super().__init__(
-            learning_rate=learning_rate,
-            weight_decay=weight_decay,
-            clipnorm=clipnorm,
-            clipvalue=clipvalue,
-            global_clipnorm=global_clipnorm,
-            use_ema=use_ema,
-            ema_momentum=ema_momentum,
-            ema_overwrite_frequency=ema_overwrite_frequency,
-            loss_scale_factor=loss_scale_factor,
-            gradient_accumulation_steps=gradient_accumulation_steps,
-            name=name,
-            **kwargs,
-        )
+        super().__init__(**bo.base_arguments(locals()))
         self.rho = rho
         self.epsilon = epsilon
 

@@ -36,54 +36,41 @@ def adafactor_transform(
     passes `relative_step=False` when its learning rate is a schedule or callable.
     """
 
-    def init_fn(params):
-        def rc(p, axis_drop):
-            if p.ndim < 2:
-                return jnp.zeros([], jnp.int32)
-            shape = p.shape[:-1] if axis_drop == -1 else p.shape[:-2] + (p.shape[-1],)
-            return jnp.zeros(shape, p.dtype)
+    def rc(p, axis_drop):
+        if p.ndim < 2:
+            return jnp.zeros([], jnp.int32)
+        shape = p.shape[:-1] if axis_drop == -1 else p.shape[:-2] + (p.shape[-1],)
+        return jnp.zeros(shape, p.dtype)
 
-        return AdafactorState(
-            jnp.zeros([], jnp.int32),
+    def slots(params):
+        return (
             jax.tree.map(lambda p: rc(p, -1), params),
             jax.tree.map(lambda p: rc(p, -2), params),
             bo.zeros_like_tree(params),
         )
 
-    def update_fn(updates, state, params=None, *, learning_rate=None, **extra):
-        bo.require_params(params, "adafactor")
-        lr0 = bo.resolve_learning_rate(default_lr, learning_rate, state.count)
+    def leaf(g, p, lr, t, r, c, v):
+        eps2 = jnp.asarray(epsilon_2, p.dtype)
+        one = jnp.asarray(1.0, p.dtype)
+        if relative_step:
+            lr = jnp.minimum(lr, 1 / jnp.sqrt(t))
+        rho_t = jnp.minimum(lr, 1 / jnp.sqrt(t))
+        alpha_t = jnp.maximum(eps2, _rms(p)) * rho_t
+        reg = jnp.square(g) + epsilon_1
+        beta_2_t = 1 - jnp.power(t, beta_2_decay)
+        if p.ndim >= 2:
+            r = beta_2_t * r + (1 - beta_2_t) * jnp.mean(reg, axis=-1)
+            c = beta_2_t * c + (1 - beta_2_t) * jnp.mean(reg, axis=-2)
+            v = jnp.expand_dims(r / jnp.mean(r, axis=-1, keepdims=True), -1) * jnp.expand_dims(
+                c, -2
+            )
+        else:
+            v = beta_2_t * v + (1 - beta_2_t) * reg
+        u = g / jnp.sqrt(v)
+        u_hat = u / jnp.maximum(one, _rms(u) / clip_threshold)
+        return (-(alpha_t * u_hat), r, c, v)
 
-        def leaf(g, p, r, c, v):
-            dtype = p.dtype
-            lr = jnp.asarray(lr0).astype(dtype)
-            g = g.astype(dtype)
-            eps2 = jnp.asarray(epsilon_2, dtype)
-            one = jnp.asarray(1.0, dtype)
-            t = (state.count + 1).astype(dtype)
-            if relative_step:
-                lr = jnp.minimum(lr, 1 / jnp.sqrt(t))
-            rho_t = jnp.minimum(lr, 1 / jnp.sqrt(t))
-            alpha_t = jnp.maximum(eps2, _rms(p)) * rho_t
-            reg = jnp.square(g) + epsilon_1
-            beta_2_t = 1 - jnp.power(t, beta_2_decay)
-            if p.ndim >= 2:
-                r = beta_2_t * r + (1 - beta_2_t) * jnp.mean(reg, axis=-1)
-                c = beta_2_t * c + (1 - beta_2_t) * jnp.mean(reg, axis=-2)
-                v = jnp.expand_dims(r / jnp.mean(r, axis=-1, keepdims=True), -1) * jnp.expand_dims(
-                    c, -2
-                )
-            else:
-                v = beta_2_t * v + (1 - beta_2_t) * reg
-            u = g / jnp.sqrt(v)
-            u_hat = u / jnp.maximum(one, _rms(u) / clip_threshold)
-            return (-(alpha_t * u_hat), r, c, v)
-
-        upd, r, c, v = bo.tree_map_multi(leaf, updates, params, state.r, state.c, state.velocity)
-        return upd, AdafactorState(state.count + 1, r, c, v)
-
-    default_lr = learning_rate
-    return bo.make_transform(init_fn, update_fn)
+    return bo.per_variable_transform("adafactor", AdafactorState, learning_rate, slots, leaf)
 
 
 class Adafactor(bo.Optimizer):
@@ -120,20 +107,7 @@ class Adafactor(bo.Optimizer):
         name=None,
         **kwargs,
     ):
-        super().__init__(
-            learning_rate=learning_rate,
-            name=name,
-            weight_decay=weight_decay,
-            clipnorm=clipnorm,
-            clipvalue=clipvalue,
-            global_clipnorm=global_clipnorm,
-            use_ema=use_ema,
-            ema_momentum=ema_momentum,
-            ema_overwrite_frequency=ema_overwrite_frequency,
-            loss_scale_factor=loss_scale_factor,
-            gradient_accumulation_steps=gradient_accumulation_steps,
-            **kwargs,
-        )
+        super().__init__(**bo.base_arguments(locals()))
         self.beta_2_decay = beta_2_decay
         self.epsilon_1 = epsilon_1
         self.epsilon_2 = epsilon_2

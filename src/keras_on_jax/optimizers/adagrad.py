@@ -19,28 +19,14 @@ def adagrad_transform(learning_rate=0.001, initial_accumulator_value=0.1, epsilo
     """Keras's Adagrad: `var -= lr * g / sqrt(acc + epsilon)` (epsilon inside the root,
     as in Keras; `optax.scale_by_rss` puts it elsewhere)."""
 
-    def init_fn(params):
-        return AdagradState(
-            jnp.zeros([], jnp.int32),
-            jax.tree.map(lambda p: jnp.full_like(p, initial_accumulator_value), params),
-        )
+    def slots(params):
+        return (jax.tree.map(lambda p: jnp.full_like(p, initial_accumulator_value), params),)
 
-    def update_fn(updates, state, params=None, *, learning_rate=None, **extra):
-        bo.require_params(params, "adagrad")
-        lr0 = bo.resolve_learning_rate(default_lr, learning_rate, state.count)
+    def leaf(g, p, lr, t, acc):
+        acc = acc + jnp.square(g)
+        return (-((lr * g) / jnp.sqrt(acc + epsilon)), acc)
 
-        def leaf(g, p, acc):
-            dtype = p.dtype
-            lr = jnp.asarray(lr0).astype(dtype)
-            g = g.astype(dtype)
-            acc = acc + jnp.square(g)
-            return (-((lr * g) / jnp.sqrt(acc + epsilon)), acc)
-
-        upd, acc = bo.tree_map_multi(leaf, updates, params, state.accumulator)
-        return upd, AdagradState(state.count + 1, acc)
-
-    default_lr = learning_rate
-    return bo.make_transform(init_fn, update_fn)
+    return bo.per_variable_transform("adagrad", AdagradState, learning_rate, slots, leaf)
 
 
 class Adagrad(bo.Optimizer):
@@ -71,20 +57,7 @@ class Adagrad(bo.Optimizer):
         name=None,
         **kwargs,
     ):
-        super().__init__(
-            learning_rate=learning_rate,
-            weight_decay=weight_decay,
-            clipnorm=clipnorm,
-            clipvalue=clipvalue,
-            global_clipnorm=global_clipnorm,
-            use_ema=use_ema,
-            ema_momentum=ema_momentum,
-            ema_overwrite_frequency=ema_overwrite_frequency,
-            loss_scale_factor=loss_scale_factor,
-            gradient_accumulation_steps=gradient_accumulation_steps,
-            name=name,
-            **kwargs,
-        )
+        super().__init__(**bo.base_arguments(locals()))
         self.initial_accumulator_value = initial_accumulator_value
         self.epsilon = epsilon
 

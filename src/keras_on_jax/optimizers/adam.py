@@ -22,39 +22,23 @@ def adam_transform(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, 
     bias correction folded into the step size), which `optax.scale_by_adam` cannot
     express exactly, hence this transformation."""
 
-    def init_fn(params):
+    def slots(params):
         z = bo.zeros_like_tree
-        return AdamState(
-            jnp.zeros([], jnp.int32), z(params), z(params), z(params) if amsgrad else None
-        )
+        return z(params), z(params), z(params) if amsgrad else None
 
-    def update_fn(updates, state, params=None, *, learning_rate=None, **extra):
-        bo.require_params(params, "adam")
-        lr0 = bo.resolve_learning_rate(default_lr, learning_rate, state.count)
+    def leaf(g, p, lr, t, m, v, vh):
+        b1p = jnp.power(jnp.asarray(beta_1, p.dtype), t)
+        b2p = jnp.power(jnp.asarray(beta_2, p.dtype), t)
+        alpha = lr * jnp.sqrt(1 - b2p) / (1 - b1p)
+        m = m + (g - m) * (1 - beta_1)
+        v = v + (jnp.square(g) - v) * (1 - beta_2)
+        denom_v = v
+        if amsgrad:
+            vh = jnp.maximum(vh, v)
+            denom_v = vh
+        return (-((m * alpha) / (jnp.sqrt(denom_v) + epsilon)), m, v, vh)
 
-        def leaf(g, p, m, v, vh):
-            dtype = p.dtype
-            lr = jnp.asarray(lr0).astype(dtype)
-            g = g.astype(dtype)
-            t = (state.count + 1).astype(dtype)
-            b1p = jnp.power(jnp.asarray(beta_1, dtype), t)
-            b2p = jnp.power(jnp.asarray(beta_2, dtype), t)
-            alpha = lr * jnp.sqrt(1 - b2p) / (1 - b1p)
-            m = m + (g - m) * (1 - beta_1)
-            v = v + (jnp.square(g) - v) * (1 - beta_2)
-            denom_v = v
-            if amsgrad:
-                vh = jnp.maximum(vh, v)
-                denom_v = vh
-            return (-((m * alpha) / (jnp.sqrt(denom_v) + epsilon)), m, v, vh)
-
-        upd, m, v, vh = bo.tree_map_multi(
-            leaf, updates, params, state.momentum, state.velocity, state.velocity_hat
-        )
-        return upd, AdamState(state.count + 1, m, v, vh if amsgrad else None)
-
-    default_lr = learning_rate
-    return bo.make_transform(init_fn, update_fn)
+    return bo.per_variable_transform("adam", AdamState, learning_rate, slots, leaf)
 
 
 class Adam(bo.Optimizer):
@@ -89,20 +73,7 @@ class Adam(bo.Optimizer):
         name=None,
         **kwargs,
     ):
-        super().__init__(
-            learning_rate=learning_rate,
-            name=name,
-            weight_decay=weight_decay,
-            clipnorm=clipnorm,
-            clipvalue=clipvalue,
-            global_clipnorm=global_clipnorm,
-            use_ema=use_ema,
-            ema_momentum=ema_momentum,
-            ema_overwrite_frequency=ema_overwrite_frequency,
-            loss_scale_factor=loss_scale_factor,
-            gradient_accumulation_steps=gradient_accumulation_steps,
-            **kwargs,
-        )
+        super().__init__(**bo.base_arguments(locals()))
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon

@@ -19,29 +19,16 @@ class AdamaxState(NamedTuple):
 def adamax_transform(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
     """Keras's Adamax: `var -= lr * m / ((1 - beta_1**t) * (u + epsilon))`."""
 
-    def init_fn(params):
-        z = bo.zeros_like_tree
-        return AdamaxState(jnp.zeros([], jnp.int32), z(params), z(params))
+    def slots(params):
+        return bo.zeros_like_tree(params), bo.zeros_like_tree(params)
 
-    def update_fn(updates, state, params=None, *, learning_rate=None, **extra):
-        bo.require_params(params, "adamax")
-        lr0 = bo.resolve_learning_rate(default_lr, learning_rate, state.count)
+    def leaf(g, p, lr, t, m, u):
+        b1p = jnp.power(jnp.asarray(beta_1, p.dtype), t)
+        m = m + (g - m) * (1 - beta_1)
+        u = jnp.maximum(beta_2 * u, jnp.abs(g))
+        return (-((lr * m) / ((1 - b1p) * (u + epsilon))), m, u)
 
-        def leaf(g, p, m, u):
-            dtype = p.dtype
-            lr = jnp.asarray(lr0).astype(dtype)
-            g = g.astype(dtype)
-            t = (state.count + 1).astype(dtype)
-            b1p = jnp.power(jnp.asarray(beta_1, dtype), t)
-            m = m + (g - m) * (1 - beta_1)
-            u = jnp.maximum(beta_2 * u, jnp.abs(g))
-            return (-((lr * m) / ((1 - b1p) * (u + epsilon))), m, u)
-
-        upd, m, u = bo.tree_map_multi(leaf, updates, params, state.momentum, state.norm)
-        return upd, AdamaxState(state.count + 1, m, u)
-
-    default_lr = learning_rate
-    return bo.make_transform(init_fn, update_fn)
+    return bo.per_variable_transform("adamax", AdamaxState, learning_rate, slots, leaf)
 
 
 class Adamax(bo.Optimizer):
@@ -74,20 +61,7 @@ class Adamax(bo.Optimizer):
         name=None,
         **kwargs,
     ):
-        super().__init__(
-            learning_rate=learning_rate,
-            name=name,
-            weight_decay=weight_decay,
-            clipnorm=clipnorm,
-            clipvalue=clipvalue,
-            global_clipnorm=global_clipnorm,
-            use_ema=use_ema,
-            ema_momentum=ema_momentum,
-            ema_overwrite_frequency=ema_overwrite_frequency,
-            loss_scale_factor=loss_scale_factor,
-            gradient_accumulation_steps=gradient_accumulation_steps,
-            **kwargs,
-        )
+        super().__init__(**bo.base_arguments(locals()))
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from keras_on_jax.optimizers import base_optimizer as bo
 from keras_on_jax.optimizers.adam import Adam
 
 
@@ -28,22 +29,11 @@ class AdamW(Adam):
         **kwargs,
     ):
         super().__init__(
-            learning_rate=learning_rate,
             beta_1=beta_1,
             beta_2=beta_2,
             epsilon=epsilon,
             amsgrad=amsgrad,
-            name=name,
-            weight_decay=weight_decay,
-            clipnorm=clipnorm,
-            clipvalue=clipvalue,
-            global_clipnorm=global_clipnorm,
-            use_ema=use_ema,
-            ema_momentum=ema_momentum,
-            ema_overwrite_frequency=ema_overwrite_frequency,
-            loss_scale_factor=loss_scale_factor,
-            gradient_accumulation_steps=gradient_accumulation_steps,
-            **kwargs,
+            **bo.base_arguments(locals()),
         )
         if self.weight_decay is None:
             raise ValueError(

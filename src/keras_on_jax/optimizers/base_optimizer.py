@@ -82,6 +82,39 @@ def resolve_learning_rate(default, learning_rate, count):
     return _value(lr)
 
 
+def per_variable_transform(name, state_cls, learning_rate, init_slots, leaf):
+    """An optax transformation that updates each variable on its own (Keras's
+    `update_step`), around the math given as `leaf`.
+
+    The state is `state_cls(count, *init_slots(params))`: `count` first, then one tree
+    per slot. For each variable, `leaf(g, p, lr, t, *slots)` receives the gradient and
+    the learning rate cast to the variable's dtype (as Keras casts them) and the 1-based
+    step `t` in that dtype, and returns `(update, *new_slots)`. A slot that is `None` in
+    the state (an option that is off) stays `None`.
+    """
+
+    def init_fn(params):
+        return state_cls(jnp.zeros([], jnp.int32), *init_slots(params))
+
+    def update_fn(updates, state, params=None, *, learning_rate=None, **extra):
+        require_params(params, name)
+        lr0 = resolve_learning_rate(default_lr, learning_rate, state.count)
+
+        def cast_leaf(g, p, *slots):
+            dtype = p.dtype
+            lr = jnp.asarray(lr0).astype(dtype)
+            t = (state.count + 1).astype(dtype)
+            return leaf(g.astype(dtype), p, lr, t, *slots)
+
+        slots = state[1:]
+        upd, *new_slots = tree_map_multi(cast_leaf, updates, params, *slots)
+        new_slots = [None if old is None else new for old, new in zip(slots, new_slots)]
+        return upd, state_cls(state.count + 1, *new_slots)
+
+    default_lr = learning_rate
+    return make_transform(init_fn, update_fn)
+
+
 # ----------------------------------------------------------------------------------------
 # Gradient clipping as optax transformations (Keras numerics)
 # ----------------------------------------------------------------------------------------
@@ -877,6 +910,28 @@ class Optimizer:
 
 
 BaseOptimizer = Optimizer
+
+# `Optimizer.__init__`'s arguments, which every built-in optimizer also lists in its own
+# signature (the Keras argument list users read) and forwards unchanged.
+_BASE_ARGUMENTS = (
+    "learning_rate",
+    "weight_decay",
+    "clipnorm",
+    "clipvalue",
+    "global_clipnorm",
+    "use_ema",
+    "ema_momentum",
+    "ema_overwrite_frequency",
+    "loss_scale_factor",
+    "gradient_accumulation_steps",
+    "name",
+)
+
+
+def base_arguments(args):
+    """The base-class arguments out of a subclass constructor's `locals()`, with its
+    `**kwargs`: `super().__init__(**bo.base_arguments(locals()))` forwards them."""
+    return {key: args[key] for key in _BASE_ARGUMENTS} | args.get("kwargs", {})
 
 
 def _to_array(x):

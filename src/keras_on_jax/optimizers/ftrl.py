@@ -28,42 +28,27 @@ def ftrl_transform(
     """Keras's FTRL-Proximal. Its update is the difference between Keras's new value
     of the variable and the current one."""
 
-    def init_fn(params):
-        return FtrlState(
-            jnp.zeros([], jnp.int32),
-            jax.tree.map(lambda p: jnp.full_like(p, initial_accumulator_value), params),
-            bo.zeros_like_tree(params),
+    l1 = l1_regularization_strength
+
+    def slots(params):
+        accumulator = jax.tree.map(lambda p: jnp.full_like(p, initial_accumulator_value), params)
+        return accumulator, bo.zeros_like_tree(params)
+
+    def leaf(g, p, lr, t, accum, linear):
+        l2 = l2_regularization_strength + beta / (2.0 * lr)
+        grad_to_use = g + 2 * l2_shrinkage_regularization_strength * p
+        new_accum = accum + jnp.square(g)
+        linear = linear + (
+            grad_to_use
+            - ((jnp.power(new_accum, -learning_rate_power) - jnp.power(accum, -learning_rate_power)) / lr)
+            * p
         )
+        quadratic = jnp.power(new_accum, -learning_rate_power) / lr + 2 * l2
+        linear_clipped = jnp.clip(linear, -l1, l1)
+        new_p = (linear_clipped - linear) / quadratic
+        return (new_p - p, new_accum, linear)
 
-    def update_fn(updates, state, params=None, *, learning_rate=None, **extra):
-        bo.require_params(params, "ftrl")
-        lr0 = bo.resolve_learning_rate(default_lr, learning_rate, state.count)
-        l1 = l1_regularization_strength
-
-        def leaf(g, p, accum, linear):
-            dtype = p.dtype
-            lr = jnp.asarray(lr0).astype(dtype)
-            g = g.astype(dtype)
-            l2 = l2_regularization_strength + beta / (2.0 * lr)
-            grad_to_use = g + 2 * l2_shrinkage_regularization_strength * p
-            new_accum = accum + jnp.square(g)
-            linear = linear + (
-                grad_to_use
-                - ((jnp.power(new_accum, -learning_rate_power) - jnp.power(accum, -learning_rate_power)) / lr)
-                * p
-            )
-            quadratic = jnp.power(new_accum, -learning_rate_power) / lr + 2 * l2
-            linear_clipped = jnp.clip(linear, -l1, l1)
-            new_p = (linear_clipped - linear) / quadratic
-            return (new_p - p, new_accum, linear)
-
-        upd, accum, linear = bo.tree_map_multi(
-            leaf, updates, params, state.accumulator, state.linear
-        )
-        return upd, FtrlState(state.count + 1, accum, linear)
-
-    default_lr = learning_rate
-    return bo.make_transform(init_fn, update_fn)
+    return bo.per_variable_transform("ftrl", FtrlState, learning_rate, slots, leaf)
 
 
 class Ftrl(bo.Optimizer):
@@ -102,20 +87,7 @@ class Ftrl(bo.Optimizer):
         name=None,
         **kwargs,
     ):
-        super().__init__(
-            learning_rate=learning_rate,
-            name=name,
-            weight_decay=weight_decay,
-            clipnorm=clipnorm,
-            clipvalue=clipvalue,
-            global_clipnorm=global_clipnorm,
-            use_ema=use_ema,
-            ema_momentum=ema_momentum,
-            ema_overwrite_frequency=ema_overwrite_frequency,
-            loss_scale_factor=loss_scale_factor,
-            gradient_accumulation_steps=gradient_accumulation_steps,
-            **kwargs,
-        )
+        super().__init__(**bo.base_arguments(locals()))
         checks = [
             ("initial_accumulator_value", initial_accumulator_value < 0.0, "positive or zero"),
             ("learning_rate_power", learning_rate_power > 0.0, "negative or zero"),

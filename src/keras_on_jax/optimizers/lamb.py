@@ -21,36 +21,23 @@ def lamb_transform(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
     (Keras adds epsilon after the bias-corrected square root and applies no weight
     decay inside the update, unlike `optax.lamb`)."""
 
-    def init_fn(params):
-        z = bo.zeros_like_tree
-        return LambState(jnp.zeros([], jnp.int32), z(params), z(params))
+    def slots(params):
+        return bo.zeros_like_tree(params), bo.zeros_like_tree(params)
 
-    def update_fn(updates, state, params=None, *, learning_rate=None, **extra):
-        bo.require_params(params, "lamb")
-        lr0 = bo.resolve_learning_rate(default_lr, learning_rate, state.count)
+    def leaf(g, p, lr, t, m, v):
+        b1p = jnp.power(jnp.asarray(beta_1, p.dtype), t)
+        b2p = jnp.power(jnp.asarray(beta_2, p.dtype), t)
+        m = m + (g - m) * (1 - beta_1)
+        v = v + (jnp.square(g) - v) * (1 - beta_2)
+        m_hat = m / (1.0 - b1p)
+        v_sqrt = jnp.sqrt(v / (1.0 - b2p)) + epsilon
+        update = m_hat / v_sqrt
+        w_norm = jnp.sqrt(jnp.sum(jnp.power(p, 2)))
+        g_norm = jnp.sqrt(jnp.sum(jnp.power(update, 2)))
+        ratio = jnp.where(w_norm > 0, jnp.where(g_norm > 0, w_norm / g_norm, 1.0), 1.0)
+        return (-(ratio * lr * update), m, v)
 
-        def leaf(g, p, m, v):
-            dtype = p.dtype
-            lr = jnp.asarray(lr0).astype(dtype)
-            g = g.astype(dtype)
-            t = (state.count + 1).astype(dtype)
-            b1p = jnp.power(jnp.asarray(beta_1, dtype), t)
-            b2p = jnp.power(jnp.asarray(beta_2, dtype), t)
-            m = m + (g - m) * (1 - beta_1)
-            v = v + (jnp.square(g) - v) * (1 - beta_2)
-            m_hat = m / (1.0 - b1p)
-            v_sqrt = jnp.sqrt(v / (1.0 - b2p)) + epsilon
-            update = m_hat / v_sqrt
-            w_norm = jnp.sqrt(jnp.sum(jnp.power(p, 2)))
-            g_norm = jnp.sqrt(jnp.sum(jnp.power(update, 2)))
-            ratio = jnp.where(w_norm > 0, jnp.where(g_norm > 0, w_norm / g_norm, 1.0), 1.0)
-            return (-(ratio * lr * update), m, v)
-
-        upd, m, v = bo.tree_map_multi(leaf, updates, params, state.momentum, state.velocity)
-        return upd, LambState(state.count + 1, m, v)
-
-    default_lr = learning_rate
-    return bo.make_transform(init_fn, update_fn)
+    return bo.per_variable_transform("lamb", LambState, learning_rate, slots, leaf)
 
 
 class Lamb(bo.Optimizer):
@@ -83,20 +70,7 @@ class Lamb(bo.Optimizer):
         name=None,
         **kwargs,
     ):
-        super().__init__(
-            learning_rate=learning_rate,
-            name=name,
-            weight_decay=weight_decay,
-            clipnorm=clipnorm,
-            clipvalue=clipvalue,
-            global_clipnorm=global_clipnorm,
-            use_ema=use_ema,
-            ema_momentum=ema_momentum,
-            ema_overwrite_frequency=ema_overwrite_frequency,
-            loss_scale_factor=loss_scale_factor,
-            gradient_accumulation_steps=gradient_accumulation_steps,
-            **kwargs,
-        )
+        super().__init__(**bo.base_arguments(locals()))
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon

@@ -22,28 +22,17 @@ def lion_transform(learning_rate=0.001, beta_1=0.9, beta_2=0.99):
     learning rate is applied in the variable's dtype exactly as Keras does.)
     """
 
-    def init_fn(params):
-        return LionState(jnp.zeros([], jnp.int32), bo.zeros_like_tree(params))
+    def slots(params):
+        return (bo.zeros_like_tree(params),)
 
-    def update_fn(updates, state, params=None, *, learning_rate=None, **extra):
-        bo.require_params(params, "lion")
-        lr0 = bo.resolve_learning_rate(default_lr, learning_rate, state.count)
+    def leaf(g, p, lr, t, m):
+        b1 = jnp.asarray(beta_1, p.dtype)
+        b2 = jnp.asarray(beta_2, p.dtype)
+        upd = -(lr * jnp.sign(m * b1 + g * (1.0 - b1)))
+        m = m * b2 + g * (1.0 - b2)
+        return (upd, m)
 
-        def leaf(g, p, m):
-            dtype = p.dtype
-            lr = jnp.asarray(lr0).astype(dtype)
-            g = g.astype(dtype)
-            b1 = jnp.asarray(beta_1, dtype)
-            b2 = jnp.asarray(beta_2, dtype)
-            upd = -(lr * jnp.sign(m * b1 + g * (1.0 - b1)))
-            m = m * b2 + g * (1.0 - b2)
-            return (upd, m)
-
-        upd, m = bo.tree_map_multi(leaf, updates, params, state.momentum)
-        return upd, LionState(state.count + 1, m)
-
-    default_lr = learning_rate
-    return bo.make_transform(init_fn, update_fn)
+    return bo.per_variable_transform("lion", LionState, learning_rate, slots, leaf)
 
 
 class Lion(bo.Optimizer):
@@ -74,20 +63,7 @@ class Lion(bo.Optimizer):
         name=None,
         **kwargs,
     ):
-        super().__init__(
-            learning_rate=learning_rate,
-            name=name,
-            weight_decay=weight_decay,
-            clipnorm=clipnorm,
-            clipvalue=clipvalue,
-            global_clipnorm=global_clipnorm,
-            use_ema=use_ema,
-            ema_momentum=ema_momentum,
-            ema_overwrite_frequency=ema_overwrite_frequency,
-            loss_scale_factor=loss_scale_factor,
-            gradient_accumulation_steps=gradient_accumulation_steps,
-            **kwargs,
-        )
+        super().__init__(**bo.base_arguments(locals()))
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         if beta_1 <= 0 or beta_1 > 1:

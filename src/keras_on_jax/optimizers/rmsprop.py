@@ -21,44 +21,24 @@ def rmsprop_transform(learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, 
     """Keras's RMSprop: epsilon is added inside the square root (optax adds it outside
     by default) and the momentum slot holds `lr`-scaled increments."""
 
-    def init_fn(params):
+    def slots(params):
         z = bo.zeros_like_tree
-        return RMSpropState(
-            jnp.zeros([], jnp.int32),
-            z(params),
-            z(params) if momentum > 0 else None,
-            z(params) if centered else None,
-        )
+        return z(params), z(params) if momentum > 0 else None, z(params) if centered else None
 
-    def update_fn(updates, state, params=None, *, learning_rate=None, **extra):
-        bo.require_params(params, "rmsprop")
-        lr0 = bo.resolve_learning_rate(default_lr, learning_rate, state.count)
+    def leaf(g, p, lr, t, vel, mom, avg):
+        vel = rho * vel + (1 - rho) * jnp.square(g)
+        if centered:
+            avg = rho * avg + (1 - rho) * g
+            denominator = vel - jnp.square(avg) + epsilon
+        else:
+            denominator = vel + epsilon
+        increment = (lr * g) / jnp.sqrt(denominator)
+        if momentum > 0:
+            mom = momentum * mom + increment
+            return (-mom, vel, mom, avg)
+        return (-increment, vel, mom, avg)
 
-        def leaf(g, p, vel, mom, avg):
-            dtype = p.dtype
-            lr = jnp.asarray(lr0).astype(dtype)
-            g = g.astype(dtype)
-            vel = rho * vel + (1 - rho) * jnp.square(g)
-            if centered:
-                avg = rho * avg + (1 - rho) * g
-                denominator = vel - jnp.square(avg) + epsilon
-            else:
-                denominator = vel + epsilon
-            increment = (lr * g) / jnp.sqrt(denominator)
-            if momentum > 0:
-                mom = momentum * mom + increment
-                return (-mom, vel, mom, avg)
-            return (-increment, vel, mom, avg)
-
-        upd, vel, mom, avg = bo.tree_map_multi(
-            leaf, updates, params, state.velocity, state.momentum, state.average_gradient
-        )
-        return upd, RMSpropState(
-            state.count + 1, vel, mom if momentum > 0 else None, avg if centered else None
-        )
-
-    default_lr = learning_rate
-    return bo.make_transform(init_fn, update_fn)
+    return bo.per_variable_transform("rmsprop", RMSpropState, learning_rate, slots, leaf)
 
 
 class RMSprop(bo.Optimizer):
@@ -93,20 +73,7 @@ class RMSprop(bo.Optimizer):
         name=None,
         **kwargs,
     ):
-        super().__init__(
-            learning_rate=learning_rate,
-            weight_decay=weight_decay,
-            clipnorm=clipnorm,
-            clipvalue=clipvalue,
-            global_clipnorm=global_clipnorm,
-            use_ema=use_ema,
-            ema_momentum=ema_momentum,
-            ema_overwrite_frequency=ema_overwrite_frequency,
-            loss_scale_factor=loss_scale_factor,
-            gradient_accumulation_steps=gradient_accumulation_steps,
-            name=name,
-            **kwargs,
-        )
+        super().__init__(**bo.base_arguments(locals()))
         self.rho = rho
         self.momentum = momentum
         self.epsilon = epsilon

@@ -23,32 +23,19 @@ def sgd_transform(learning_rate=0.01, momentum=0.0, nesterov=False):
     learning rate changes between steps).
     """
 
-    def init_fn(params):
-        return SGDState(
-            jnp.zeros([], jnp.int32), bo.zeros_like_tree(params) if momentum != 0 else None
-        )
+    def slots(params):
+        return (bo.zeros_like_tree(params) if momentum != 0 else None,)
 
-    def update_fn(updates, state, params=None, *, learning_rate=None, **extra):
-        bo.require_params(params, "sgd")
-        lr0 = bo.resolve_learning_rate(default_lr, learning_rate, state.count)
+    def leaf(g, p, lr, t, m):
+        if m is None:
+            return (-(g * lr), None)
+        mom = jnp.asarray(momentum, p.dtype)
+        m = m * mom - g * lr
+        if nesterov:
+            return (m * mom - g * lr, m)
+        return (m, m)
 
-        def leaf(g, p, m):
-            dtype = p.dtype
-            lr = jnp.asarray(lr0).astype(dtype)
-            g = g.astype(dtype)
-            if m is None:
-                return (-(g * lr), None)
-            mom = jnp.asarray(momentum, dtype)
-            m = m * mom - g * lr
-            if nesterov:
-                return (m * mom - g * lr, m)
-            return (m, m)
-
-        upd, m = bo.tree_map_multi(leaf, updates, params, state.momentum)
-        return upd, SGDState(state.count + 1, m if momentum != 0 else None)
-
-    default_lr = learning_rate
-    return bo.make_transform(init_fn, update_fn)
+    return bo.per_variable_transform("sgd", SGDState, learning_rate, slots, leaf)
 
 
 class SGD(bo.Optimizer):
@@ -79,20 +66,7 @@ class SGD(bo.Optimizer):
         name=None,
         **kwargs,
     ):
-        super().__init__(
-            learning_rate=learning_rate,
-            name=name,
-            weight_decay=weight_decay,
-            clipnorm=clipnorm,
-            clipvalue=clipvalue,
-            global_clipnorm=global_clipnorm,
-            use_ema=use_ema,
-            ema_momentum=ema_momentum,
-            ema_overwrite_frequency=ema_overwrite_frequency,
-            loss_scale_factor=loss_scale_factor,
-            gradient_accumulation_steps=gradient_accumulation_steps,
-            **kwargs,
-        )
+        super().__init__(**bo.base_arguments(locals()))
         if not isinstance(momentum, float) or momentum < 0 or momentum > 1:
             raise ValueError(
                 f"`momentum` must be a float between [0, 1]. Received: momentum={momentum}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
+from keras_on_jax.metrics.metric import Metric
 
 
 def _flatten_outputs(y, output_names, what):
@@ -164,8 +165,16 @@ def _get_loss(identifier):
     return losses.LossFunctionWrapper(loss, name=getattr(loss, "__name__", None))
 
 
-class CompileMetrics:
+class CompileMetrics(Metric):
+    """`compile(metrics=..., weighted_metrics=...)` as one metric, as in Keras 3.
+
+    `model.metrics` holds it (named `"compile_metrics"`) after the loss tracker, so a custom
+    step that runs `update_state(y, y_pred, sample_weight)` on each of `model.metrics`
+    weights only the `weighted_metrics`; `result()` is a dict of the metrics' values.
+    """
+
     def __init__(self, metrics=None, weighted_metrics=None, output_names=None):
+        super().__init__(name="compile_metrics")
         self._metrics_spec = metrics
         self._weighted_spec = weighted_metrics
         self.output_names = output_names
@@ -211,6 +220,12 @@ class CompileMetrics:
         self.built = True
 
     @property
+    def requested(self):
+        """Whether `compile()` was given `metrics` or `weighted_metrics` (Keras 3 lists
+        the container in `model.metrics` only then)."""
+        return self._metrics_spec is not None or self._weighted_spec is not None
+
+    @property
     def metrics(self):
         return [m for m, _, _ in self.per_output]
 
@@ -250,6 +265,20 @@ class CompileMetrics:
     def reset_state(self):
         for m in self.metrics:
             m.reset_state()
+
+
+def flatten_logs(logs):
+    """`logs` with the entries of nested dicts (a `CompileMetrics` result) lifted to the
+    top level, in order."""
+    if not any(isinstance(v, dict) for v in logs.values()):
+        return logs
+    out = {}
+    for k, v in logs.items():
+        if isinstance(v, dict):
+            out.update(flatten_logs(v))
+        else:
+            out[k] = v
+    return out
 
 
 def to_host_logs(logs):

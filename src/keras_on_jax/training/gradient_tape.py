@@ -44,6 +44,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import operator
+import sys
 import threading
 import types
 
@@ -338,11 +339,16 @@ def install_recording_hooks():
     # keras.losses functions and Loss objects; keras.activations. The registries that
     # resolve names (`get`, `deserialize`) hand out the same wrapped functions, so that
     # `losses.get("huber") is losses.huber` still holds.
+    # keras.metrics is already loaded (compile_utils' CompileMetrics is a Metric) and holds
+    # the loss functions it imported by value: its namespaces are pointed at them too.
+    metric_modules = [m for n, m in list(sys.modules.items())
+                      if n == "keras_on_jax.metrics" or n.startswith("keras_on_jax.metrics.")]
     for package in (losses, activations):
         wrapped = _wrap_module_functions(package, getattr(package, "__all__", None))
         by_original = {id(fn._tape_original): fn for fn in wrapped.values()}
-        for module in {package, *(importlib.import_module(fn._tape_original.__module__)
-                                  for fn in wrapped.values())}:
+        for module in {package, *metric_modules,
+                       *(importlib.import_module(fn._tape_original.__module__)
+                         for fn in wrapped.values())}:
             for name, fn in wrapped.items():
                 if getattr(module, name, None) is fn._tape_original:
                     setattr(module, name, fn)

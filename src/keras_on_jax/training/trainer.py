@@ -25,7 +25,8 @@ import numpy as np
 from keras_on_jax.backend import random as random_lib
 from keras_on_jax.backend import scopes
 from keras_on_jax.training import data_adapters
-from keras_on_jax.training.compile_utils import CompileLoss, CompileMetrics, to_host_logs
+from keras_on_jax.training.compile_utils import (CompileLoss, CompileMetrics, flatten_logs,
+                                                 to_host_logs)
 from keras_on_jax.training.data_adapters import pack_x_y_sample_weight as _pack
 from keras_on_jax.training.data_adapters import unpack_x_y_sample_weight
 
@@ -154,19 +155,30 @@ class Trainer:
 
     @property
     def metrics(self):
+        """Keras 3's list: the loss tracker, the compiled metrics as one `CompileMetrics`
+        (when `compile()` was given `metrics` or `weighted_metrics`), then the per-output
+        loss trackers."""
         out = []
         if self.compiled:
             if self._loss_tracker is not None:
                 out.append(self._loss_tracker)
+            if self._compile_metrics is not None and self._compile_metrics.requested:
+                out.append(self._compile_metrics)
             if self._compile_loss is not None:
                 out.extend(self._compile_loss.metrics)
-            if self._compile_metrics is not None:
-                out.extend(self._compile_metrics.metrics)
         return out
 
     @property
     def metrics_names(self):
-        return [m.name for m in self.metrics]
+        """The names of the values `evaluate()` returns, in its order (Keras 2's list:
+        the compiled metrics' own names where Keras 3 says `"compile_metrics"`)."""
+        names, inner = [], []
+        for m in self.metrics:
+            if isinstance(m, CompileMetrics):
+                inner.extend(getattr(s, "_compile_name", s.name) for s in m.metrics)
+            else:
+                names.append(m.name)
+        return names + inner
 
     @property
     def metrics_variables(self):
@@ -245,7 +257,14 @@ class Trainer:
                 logs.update(result)
             else:
                 logs[getattr(m, "_compile_name", m.name)] = result
-        return logs
+        return self._in_metrics_order(logs)
+
+    def _in_metrics_order(self, logs):
+        """`logs` in `metrics_names` order (the loss, the output losses, the metrics), then
+        the step's other logs, as Keras's `_flatten_metrics_in_order` lists them."""
+        names = [n for n in self.metrics_names if n in logs]
+        rest = {k: v for k, v in logs.items() if k not in names}
+        return {**{n: logs[n] for n in names}, **rest}
 
     def _value_and_grad(self, fn, variables):
         """`fn()` reads Variables; return `(value, aux, grads)` w.r.t. `variables`.
@@ -368,6 +387,9 @@ class Trainer:
                 # `_step_data`: a padded batch (TPUStrategy) knows its real rows.
                 logs, new_state = _one_step(state, data)
             if isinstance(logs, dict):
+                # `{m.name: m.result() for m in self.metrics}` holds the compiled metrics'
+                # dict: its entries are logs of their own (Keras's `pythonify_logs`).
+                logs = flatten_logs(logs)
                 key_order[:] = list(logs.keys())
             return logs, new_state[written:]
 
@@ -540,12 +562,6 @@ class Trainer:
                 if not self._compile_metrics.built:
                     loss_fns = self._compile_loss.loss_fns if self._compile_loss is not None else None
                     self._compile_metrics.build(names, y, y_pred, loss_fns)
-                    for metric in self._compile_metrics.metrics:
-                        if getattr(metric, "_compile_name", metric.name) != metric.name:
-                            try:
-                                metric.name = metric._compile_name
-                            except AttributeError:
-                                pass
                 self._functions = {}
         if kind == "train" and self.optimizer is not None and not getattr(self.optimizer, "built", False):
             self.optimizer.build(self._trainable_for_step())
@@ -828,7 +844,7 @@ class Trainer:
     def _format_eval(self, logs, return_dict):
         if return_dict:
             return logs
-        values = list(logs.values())
+        values = list(self._in_metrics_order(logs).values())
         if len(values) == 1:
             return values[0]
         return values

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from keras_on_jax import activations, constraints, initializers, regularizers
-from keras_on_jax.backend import config as _config
 from keras_on_jax.layers.convolutional import _utils
+from keras_on_jax.layers.convolutional._common import ConvLayer
 from keras_on_jax.layers.input_spec import InputSpec
-from keras_on_jax.layers.layer import Layer
 
 
 def _check_lora(cls_name, lora_rank):
@@ -19,7 +17,7 @@ def _check_lora(cls_name, lora_rank):
         )
 
 
-class BaseConv(Layer):
+class BaseConv(ConvLayer):
     """Shared implementation of the N-d convolution layers (Keras's `BaseConv`).
 
     The kernel has shape `(*kernel_size, input_channels // groups, filters)`.
@@ -31,25 +29,12 @@ class BaseConv(Layer):
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, lora_rank=None, lora_alpha=None,
                  **kwargs):
-        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         _check_lora(type(self).__name__, lora_rank)
-        self.rank = rank
+        super().__init__(rank, kernel_size, strides, padding, data_format, dilation_rate,
+                         activation, use_bias, locals(), allow_causal=rank == 1,
+                         activity_regularizer=activity_regularizer, **kwargs)
         self.filters = filters
         self.groups = groups
-        self.kernel_size = _utils.standardize_tuple(kernel_size, rank, "kernel_size")
-        self.strides = _utils.standardize_tuple(strides, rank, "strides")
-        self.dilation_rate = _utils.standardize_tuple(dilation_rate, rank, "dilation_rate")
-        self.padding = _utils.standardize_padding(padding, allow_causal=rank == 1)
-        self.data_format = _config.standardize_data_format(data_format)
-        self.activation = activations.get(activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
-        self.input_spec = InputSpec(min_ndim=rank + 2)
         if filters is not None and (not isinstance(filters, int) or filters <= 0):
             raise ValueError(
                 "Invalid value for argument `filters`. Expected a strictly positive value. "
@@ -64,11 +49,7 @@ class BaseConv(Layer):
                 "The number of filters must be evenly divisible by the number of groups. "
                 f"Received: groups={groups}, filters={filters}."
             )
-        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
-            raise ValueError(
-                "`strides > 1` not supported in conjunction with `dilation_rate > 1`. "
-                f"Received: strides={self.strides} and dilation_rate={self.dilation_rate}"
-            )
+        self._check_strides_and_dilation()
 
     def build(self, input_shape):
         channel_axis = -1 if self.data_format == "channels_last" else 1
@@ -92,14 +73,7 @@ class BaseConv(Layer):
             initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
             constraint=self.kernel_constraint, trainable=True,
         )
-        if self.use_bias:
-            self.bias = self.add_weight(
-                name="bias", shape=(self.filters,), initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer, constraint=self.bias_constraint,
-                trainable=True,
-            )
-        else:
-            self.bias = None
+        self._add_bias(self.filters)
         self.built = True
 
     def convolution_op(self, inputs, kernel):
@@ -107,12 +81,7 @@ class BaseConv(Layer):
                            self.dilation_rate)
 
     def call(self, inputs):
-        outputs = self.convolution_op(inputs, self.kernel.value)
-        if self.use_bias:
-            outputs = _utils.add_bias(outputs, self.bias.value, self.rank, self.data_format)
-        if self.activation is not None:
-            outputs = self.activation(outputs)
-        return outputs
+        return self._bias_and_activation(self.convolution_op(inputs, self.kernel.value))
 
     def compute_output_shape(self, input_shape):
         return _utils.conv_output_shape(
@@ -120,9 +89,8 @@ class BaseConv(Layer):
             self.data_format, self.dilation_rate,
         )
 
-    def get_config(self):
-        config = super().get_config()
-        config.update({
+    def _arguments_config(self):
+        return {
             "filters": self.filters,
             "kernel_size": self.kernel_size,
             "strides": self.strides,
@@ -130,17 +98,7 @@ class BaseConv(Layer):
             "data_format": self.data_format,
             "dilation_rate": self.dilation_rate,
             "groups": self.groups,
-            "activation": activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "activity_regularizer": regularizers.serialize(self._activity_regularizer),
-            "kernel_constraint": constraints.serialize(self.kernel_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
-        })
-        return config
+        }
 
 
 class Conv1D(BaseConv):

@@ -8,14 +8,11 @@ when `output_padding` is given (k being the dilated kernel size).
 
 from __future__ import annotations
 
-from keras_on_jax import activations, constraints, initializers, regularizers
-from keras_on_jax.backend import config as _config
 from keras_on_jax.layers.convolutional import _utils
-from keras_on_jax.layers.input_spec import InputSpec
-from keras_on_jax.layers.layer import Layer
+from keras_on_jax.layers.convolutional._common import ConvLayer
 
 
-class BaseConvTranspose(Layer):
+class BaseConvTranspose(ConvLayer):
     """Shared implementation of the transposed convolution layers."""
 
     def __init__(self, rank, filters, kernel_size, strides=1, padding="valid",
@@ -23,28 +20,15 @@ class BaseConvTranspose(Layer):
                  use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, **kwargs):
-        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        self.rank = rank
+        super().__init__(rank, kernel_size, strides, padding, data_format, dilation_rate,
+                         activation, use_bias, locals(),
+                         activity_regularizer=activity_regularizer, **kwargs)
         self.filters = filters
-        self.kernel_size = _utils.standardize_tuple(kernel_size, rank, "kernel_size")
-        self.strides = _utils.standardize_tuple(strides, rank, "strides")
-        self.dilation_rate = _utils.standardize_tuple(dilation_rate, rank, "dilation_rate")
-        self.padding = _utils.standardize_padding(padding)
         if output_padding is None:
             self.output_padding = None
         else:
             self.output_padding = _utils.standardize_tuple(
                 output_padding, rank, "output_padding", allow_zero=True)
-        self.data_format = _config.standardize_data_format(data_format)
-        self.activation = activations.get(activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
-        self.input_spec = InputSpec(min_ndim=rank + 2)
         if filters is not None and (not isinstance(filters, int) or filters <= 0):
             raise ValueError(
                 "Invalid value for argument `filters`. Expected a strictly positive value. "
@@ -59,29 +43,16 @@ class BaseConvTranspose(Layer):
                         f"`strides` is {s}. Received: output_padding={self.output_padding}, "
                         f"strides={self.strides}"
                     )
-        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
-            raise ValueError(
-                "`strides > 1` not supported in conjunction with `dilation_rate > 1`. "
-                f"Received: strides={self.strides} and dilation_rate={self.dilation_rate}"
-            )
+        self._check_strides_and_dilation()
 
     def build(self, input_shape):
-        channel_axis = -1 if self.data_format == "channels_last" else 1
-        input_channel = input_shape[channel_axis]
-        self.input_spec = InputSpec(min_ndim=self.rank + 2, axes={channel_axis: input_channel})
+        input_channel = self._pin_input_channel(input_shape)
         self.kernel = self.add_weight(
             name="kernel", shape=self.kernel_size + (self.filters, input_channel),
             initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
             constraint=self.kernel_constraint, trainable=True,
         )
-        if self.use_bias:
-            self.bias = self.add_weight(
-                name="bias", shape=(self.filters,), initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer, constraint=self.bias_constraint,
-                trainable=True,
-            )
-        else:
-            self.bias = None
+        self._add_bias(self.filters)
         self.built = True
 
     def call(self, inputs):
@@ -89,11 +60,7 @@ class BaseConvTranspose(Layer):
             inputs, self.kernel.value, self.strides, self.padding, self.output_padding,
             self.data_format, self.dilation_rate,
         )
-        if self.use_bias:
-            outputs = _utils.add_bias(outputs, self.bias.value, self.rank, self.data_format)
-        if self.activation is not None:
-            outputs = self.activation(outputs)
-        return outputs
+        return self._bias_and_activation(outputs)
 
     def compute_output_shape(self, input_shape):
         return _utils.conv_transpose_output_shape(
@@ -101,9 +68,8 @@ class BaseConvTranspose(Layer):
             self.output_padding, self.data_format, self.dilation_rate,
         )
 
-    def get_config(self):
-        config = super().get_config()
-        config.update({
+    def _arguments_config(self):
+        return {
             "filters": self.filters,
             "kernel_size": self.kernel_size,
             "strides": self.strides,
@@ -111,17 +77,7 @@ class BaseConvTranspose(Layer):
             "output_padding": self.output_padding,
             "data_format": self.data_format,
             "dilation_rate": self.dilation_rate,
-            "activation": activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "activity_regularizer": regularizers.serialize(self._activity_regularizer),
-            "kernel_constraint": constraints.serialize(self.kernel_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
-        })
-        return config
+        }
 
 
 def _make(rank, name, doc):

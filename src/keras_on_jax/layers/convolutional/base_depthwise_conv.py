@@ -7,80 +7,49 @@ The weight is named `kernel` (as in Keras 3), of shape
 
 from __future__ import annotations
 
-from keras_on_jax import activations, constraints, initializers, regularizers
-from keras_on_jax.backend import config as _config
 from keras_on_jax.layers.convolutional import _utils
-from keras_on_jax.layers.input_spec import InputSpec
-from keras_on_jax.layers.layer import Layer
+from keras_on_jax.layers.convolutional._common import ConvLayer
 
 
-class BaseDepthwiseConv(Layer):
+class BaseDepthwiseConv(ConvLayer):
     """Shared implementation of the depthwise convolution layers."""
+
+    _weight_names = ("depthwise", "bias")
 
     def __init__(self, rank, depth_multiplier, kernel_size, strides=1, padding="valid",
                  data_format=None, dilation_rate=1, activation=None, use_bias=True,
                  depthwise_initializer="glorot_uniform", bias_initializer="zeros",
                  depthwise_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  depthwise_constraint=None, bias_constraint=None, **kwargs):
-        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        self.rank = rank
+        super().__init__(rank, kernel_size, strides, padding, data_format, dilation_rate,
+                         activation, use_bias, locals(),
+                         activity_regularizer=activity_regularizer, **kwargs)
         self.depth_multiplier = depth_multiplier
-        self.kernel_size = _utils.standardize_tuple(kernel_size, rank, "kernel_size")
-        self.strides = _utils.standardize_tuple(strides, rank, "strides")
-        self.dilation_rate = _utils.standardize_tuple(dilation_rate, rank, "dilation_rate")
-        self.padding = _utils.standardize_padding(padding)
-        self.data_format = _config.standardize_data_format(data_format)
-        self.activation = activations.get(activation)
-        self.use_bias = use_bias
-        self.depthwise_initializer = initializers.get(depthwise_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.depthwise_constraint = constraints.get(depthwise_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
-        self.input_spec = InputSpec(min_ndim=rank + 2)
         if depth_multiplier is not None and depth_multiplier <= 0:
             raise ValueError(
                 "Invalid value for argument `depth_multiplier`. Expected a strictly positive "
                 f"value. Received depth_multiplier={depth_multiplier}."
             )
-        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
-            raise ValueError(
-                "`strides > 1` not supported in conjunction with `dilation_rate > 1`. "
-                f"Received: strides={self.strides} and dilation_rate={self.dilation_rate}"
-            )
+        self._check_strides_and_dilation()
 
     def _input_channel(self, shape):
         return _utils.channels_of(shape, self.data_format)
 
     def build(self, input_shape):
-        channel_axis = -1 if self.data_format == "channels_last" else 1
-        input_channel = input_shape[channel_axis]
-        self.input_spec = InputSpec(min_ndim=self.rank + 2, axes={channel_axis: input_channel})
+        input_channel = self._pin_input_channel(input_shape)
         self.compute_output_shape(input_shape)
         self.kernel = self.add_weight(
             name="kernel", shape=self.kernel_size + (input_channel, self.depth_multiplier),
             initializer=self.depthwise_initializer, regularizer=self.depthwise_regularizer,
             constraint=self.depthwise_constraint, trainable=True,
         )
-        if self.use_bias:
-            self.bias = self.add_weight(
-                name="bias", shape=(self.depth_multiplier * input_channel,),
-                initializer=self.bias_initializer, regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint, trainable=True,
-            )
-        else:
-            self.bias = None
+        self._add_bias(self.depth_multiplier * input_channel)
         self.built = True
 
     def call(self, inputs):
         outputs = _utils.depthwise_conv(inputs, self.kernel.value, self.strides, self.padding,
                                         self.data_format, self.dilation_rate)
-        if self.use_bias:
-            outputs = _utils.add_bias(outputs, self.bias.value, self.rank, self.data_format)
-        if self.activation is not None:
-            outputs = self.activation(outputs)
-        return outputs
+        return self._bias_and_activation(outputs)
 
     def compute_output_shape(self, input_shape):
         channels = self._input_channel(input_shape)
@@ -89,26 +58,15 @@ class BaseDepthwiseConv(Layer):
             self.kernel_size, self.strides, self.padding, self.data_format, self.dilation_rate,
         )
 
-    def get_config(self):
-        config = super().get_config()
-        config.update({
+    def _arguments_config(self):
+        return {
             "depth_multiplier": self.depth_multiplier,
             "kernel_size": self.kernel_size,
             "strides": self.strides,
             "padding": self.padding,
             "data_format": self.data_format,
             "dilation_rate": self.dilation_rate,
-            "activation": activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-            "depthwise_initializer": initializers.serialize(self.depthwise_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "depthwise_regularizer": regularizers.serialize(self.depthwise_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "activity_regularizer": regularizers.serialize(self._activity_regularizer),
-            "depthwise_constraint": constraints.serialize(self.depthwise_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
-        })
-        return config
+        }
 
 
 def _make(rank, name, doc):

@@ -6,15 +6,14 @@ Weights: `depthwise_kernel` `(*kernel_size, in_channels, depth_multiplier)`,
 
 from __future__ import annotations
 
-from keras_on_jax import activations, constraints, initializers, regularizers
-from keras_on_jax.backend import config as _config
 from keras_on_jax.layers.convolutional import _utils
-from keras_on_jax.layers.input_spec import InputSpec
-from keras_on_jax.layers.layer import Layer
+from keras_on_jax.layers.convolutional._common import ConvLayer
 
 
-class BaseSeparableConv(Layer):
+class BaseSeparableConv(ConvLayer):
     """Shared implementation of the separable convolution layers."""
+
+    _weight_names = ("depthwise", "pointwise", "bias")
 
     def __init__(self, rank, depth_multiplier, filters, kernel_size, strides=1,
                  padding="valid", data_format=None, dilation_rate=1, activation=None,
@@ -23,27 +22,11 @@ class BaseSeparableConv(Layer):
                  depthwise_regularizer=None, pointwise_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, depthwise_constraint=None,
                  pointwise_constraint=None, bias_constraint=None, **kwargs):
-        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        self.rank = rank
+        super().__init__(rank, kernel_size, strides, padding, data_format, dilation_rate,
+                         activation, use_bias, locals(),
+                         activity_regularizer=activity_regularizer, **kwargs)
         self.depth_multiplier = depth_multiplier
         self.filters = filters
-        self.kernel_size = _utils.standardize_tuple(kernel_size, rank, "kernel_size")
-        self.strides = _utils.standardize_tuple(strides, rank, "strides")
-        self.dilation_rate = _utils.standardize_tuple(dilation_rate, rank, "dilation_rate")
-        self.padding = _utils.standardize_padding(padding)
-        self.data_format = _config.standardize_data_format(data_format)
-        self.activation = activations.get(activation)
-        self.use_bias = use_bias
-        self.depthwise_initializer = initializers.get(depthwise_initializer)
-        self.pointwise_initializer = initializers.get(pointwise_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
-        self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.depthwise_constraint = constraints.get(depthwise_constraint)
-        self.pointwise_constraint = constraints.get(pointwise_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
-        self.input_spec = InputSpec(min_ndim=rank + 2)
         if depth_multiplier is not None and depth_multiplier <= 0:
             raise ValueError(
                 "Invalid value for argument `depth_multiplier`. Expected a strictly positive "
@@ -54,16 +37,10 @@ class BaseSeparableConv(Layer):
                 "Invalid value for argument `filters`. Expected a strictly positive value. "
                 f"Received filters={filters}."
             )
-        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
-            raise ValueError(
-                "`strides > 1` not supported in conjunction with `dilation_rate > 1`. "
-                f"Received: strides={self.strides} and dilation_rate={self.dilation_rate}"
-            )
+        self._check_strides_and_dilation()
 
     def build(self, input_shape):
-        channel_axis = -1 if self.data_format == "channels_last" else 1
-        input_channel = input_shape[channel_axis]
-        self.input_spec = InputSpec(min_ndim=self.rank + 2, axes={channel_axis: input_channel})
+        input_channel = self._pin_input_channel(input_shape)
         self.compute_output_shape(input_shape)
         self.depthwise_kernel = self.add_weight(
             name="depthwise_kernel",
@@ -77,14 +54,7 @@ class BaseSeparableConv(Layer):
             initializer=self.pointwise_initializer, regularizer=self.pointwise_regularizer,
             constraint=self.pointwise_constraint, trainable=True,
         )
-        if self.use_bias:
-            self.bias = self.add_weight(
-                name="bias", shape=(self.filters,), initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer, constraint=self.bias_constraint,
-                trainable=True,
-            )
-        else:
-            self.bias = None
+        self._add_bias(self.filters)
         self.built = True
 
     def call(self, inputs):
@@ -92,11 +62,7 @@ class BaseSeparableConv(Layer):
                                         self.padding, self.data_format, self.dilation_rate)
         outputs = _utils.conv(outputs, self.pointwise_kernel.value, (1,) * self.rank, "valid",
                               self.data_format, self.dilation_rate)
-        if self.use_bias:
-            outputs = _utils.add_bias(outputs, self.bias.value, self.rank, self.data_format)
-        if self.activation is not None:
-            outputs = self.activation(outputs)
-        return outputs
+        return self._bias_and_activation(outputs)
 
     def compute_output_shape(self, input_shape):
         return _utils.conv_output_shape(
@@ -104,9 +70,8 @@ class BaseSeparableConv(Layer):
             self.data_format, self.dilation_rate,
         )
 
-    def get_config(self):
-        config = super().get_config()
-        config.update({
+    def _arguments_config(self):
+        return {
             "depth_multiplier": self.depth_multiplier,
             "filters": self.filters,
             "kernel_size": self.kernel_size,
@@ -114,20 +79,7 @@ class BaseSeparableConv(Layer):
             "padding": self.padding,
             "data_format": self.data_format,
             "dilation_rate": self.dilation_rate,
-            "activation": activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-            "depthwise_initializer": initializers.serialize(self.depthwise_initializer),
-            "pointwise_initializer": initializers.serialize(self.pointwise_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "depthwise_regularizer": regularizers.serialize(self.depthwise_regularizer),
-            "pointwise_regularizer": regularizers.serialize(self.pointwise_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "activity_regularizer": regularizers.serialize(self._activity_regularizer),
-            "depthwise_constraint": constraints.serialize(self.depthwise_constraint),
-            "pointwise_constraint": constraints.serialize(self.pointwise_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
-        })
-        return config
+        }
 
 
 def _make(rank, name, doc):

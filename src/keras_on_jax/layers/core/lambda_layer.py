@@ -235,6 +235,10 @@ class Lambda(Layer):
         safe_mode = effective is not False
 
         def load(fn_config):
+            if callable(fn_config):
+                # Already rebuilt by the loader (a Keras 2 bytecode `function` list, or a
+                # `__lambda__` entry it resolved under the caller's safe mode).
+                return fn_config
             if _is_lambda_config(fn_config):
                 _raise_for_lambda_deserialization(safe_mode)
                 inner = fn_config["config"]

@@ -5,13 +5,14 @@ from __future__ import annotations
 import jax.numpy as jnp
 from jax import lax
 
-from keras_on_jax import activations, regularizers
+from keras_on_jax import activations
 from keras_on_jax.backend import config as backend_config
 from keras_on_jax.layers.input_spec import InputSpec
 from keras_on_jax.layers.layer import Layer
-from keras_on_jax.layers.rnn._cell_base import common_config, init_common
+from keras_on_jax.layers.rnn._cell_base import (CELL_OPTIONS, add_cell_weights, common_config,
+                                                init_common, layer_config)
 from keras_on_jax.layers.rnn.dropout_rnn_cell import DropoutRNNCell
-from keras_on_jax.layers.rnn.lstm import forget_bias_initializer
+from keras_on_jax.layers.rnn.lstm import forget_bias_initializer, lstm_gates
 from keras_on_jax.layers.rnn.rnn import RNN, delegate_to_cell
 
 
@@ -73,11 +74,7 @@ class ConvLSTMCell(Layer, DropoutRNNCell):
         if rank > 3:
             raise ValueError(f"Rank {rank} convolutions are not currently implemented. "
                              f"Received: rank={rank}")
-        init_common(self, None, activation, use_bias, kernel_initializer,
-                    recurrent_initializer, bias_initializer, kernel_regularizer,
-                    recurrent_regularizer, bias_regularizer, kernel_constraint,
-                    recurrent_constraint, bias_constraint, dropout, recurrent_dropout, seed)
-        del self.units
+        init_common(self, locals())
         self.rank = rank
         self.filters = filters
         self.kernel_size = _tuple(kernel_size, rank, "kernel_size")
@@ -118,22 +115,11 @@ class ConvLSTMCell(Layer, DropoutRNNCell):
         input_dim = inputs_shape[channel_axis]
         self.input_dim = input_dim
         self.kernel_shape = self.kernel_size + (input_dim, self.filters * 4)
-        self.kernel = self.add_weight(
-            shape=self.kernel_shape, initializer=self.kernel_initializer, name="kernel",
-            regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
-        self.recurrent_kernel = self.add_weight(
-            shape=self.kernel_size + (self.filters, self.filters * 4),
-            initializer=self.recurrent_initializer, name="recurrent_kernel",
-            regularizer=self.recurrent_regularizer, constraint=self.recurrent_constraint)
-        if self.use_bias:
-            bias_init = (forget_bias_initializer(self.bias_initializer, self.filters)
-                         if self.unit_forget_bias else self.bias_initializer)
-            self.bias = self.add_weight(
-                shape=(self.filters * 4,), name="bias", initializer=bias_init,
-                regularizer=self.bias_regularizer, constraint=self.bias_constraint)
-        else:
-            self.bias = None
-        self.built = True
+        bias_init = (forget_bias_initializer(self.bias_initializer, self.filters)
+                     if self.unit_forget_bias else self.bias_initializer)
+        add_cell_weights(self, self.kernel_shape,
+                         self.kernel_size + (self.filters, self.filters * 4),
+                         (self.filters * 4,), bias_init)
 
     def call(self, inputs, states, training=False):
         h_tm1, c_tm1 = states[0], states[1]
@@ -163,11 +149,7 @@ class ConvLSTMCell(Layer, DropoutRNNCell):
             h = _conv(hs[g], rkernels[g], (1,) * self.rank, "same", self.data_format,
                       (1,) * self.rank)
             pre.append(x + h)
-        i = self.recurrent_activation(pre[0])
-        f = self.recurrent_activation(pre[1])
-        c = f * c_tm1 + i * self.activation(pre[2])
-        o = self.recurrent_activation(pre[3])
-        h = o * self.activation(c)
+        h, c = lstm_gates(*pre, c_tm1, self.activation, self.recurrent_activation)
         return h, [h, c]
 
     def compute_output_shape(self, inputs_shape, states_shape=None):
@@ -192,8 +174,8 @@ class ConvLSTMCell(Layer, DropoutRNNCell):
         return [jnp.zeros(state_shape, dtype=self.compute_dtype),
                 jnp.zeros(state_shape, dtype=self.compute_dtype)]
 
-    def get_config(self):
-        config = {
+    def _arguments_config(self, **layer_entries):
+        return {
             "filters": self.filters,
             "kernel_size": self.kernel_size,
             "strides": self.strides,
@@ -205,17 +187,17 @@ class ConvLSTMCell(Layer, DropoutRNNCell):
             "use_bias": self.use_bias,
             "unit_forget_bias": self.unit_forget_bias,
             **common_config(self),
+            **layer_entries,
             "seed": self.seed,
         }
-        return {**super().get_config(), **config}
+
+    def get_config(self):
+        return {**super().get_config(), **self._arguments_config()}
 
 
 _CONV_PROPS = ("filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate",
-               "activation", "recurrent_activation", "use_bias", "kernel_initializer",
-               "recurrent_initializer", "bias_initializer", "unit_forget_bias",
-               "kernel_regularizer", "recurrent_regularizer", "bias_regularizer",
-               "kernel_constraint", "recurrent_constraint", "bias_constraint", "dropout",
-               "recurrent_dropout")
+               "activation", "recurrent_activation", "use_bias", "unit_forget_bias",
+               *CELL_OPTIONS, "dropout", "recurrent_dropout")
 
 
 class ConvLSTM(RNN):
@@ -246,10 +228,6 @@ class ConvLSTM(RNN):
                          go_backwards=go_backwards, stateful=stateful, **kwargs)
         self.input_spec = InputSpec(ndim=rank + 3)
 
-    def call(self, sequences, initial_state=None, mask=None, training=False):
-        return super().call(sequences, initial_state=initial_state, mask=mask,
-                            training=training)
-
     def compute_output_shape(self, sequences_shape, initial_state_shape=None):
         batch_size, steps = sequences_shape[0], sequences_shape[1]
         step_shape = (batch_size,) + tuple(sequences_shape[2:])
@@ -272,24 +250,7 @@ class ConvLSTM(RNN):
         return output_mask
 
     def get_config(self):
-        config = {
-            "filters": self.filters,
-            "kernel_size": self.kernel_size,
-            "strides": self.strides,
-            "padding": self.padding,
-            "data_format": self.data_format,
-            "dilation_rate": self.dilation_rate,
-            "activation": activations.serialize(self.activation),
-            "recurrent_activation": activations.serialize(self.recurrent_activation),
-            "use_bias": self.use_bias,
-            "unit_forget_bias": self.unit_forget_bias,
-            **common_config(self.cell),
-            "activity_regularizer": regularizers.serialize(self._activity_regularizer),
-            "seed": self.cell.seed,
-        }
-        base_config = super().get_config()
-        del base_config["cell"]
-        return {**base_config, **config}
+        return layer_config(self, super().get_config())
 
     @classmethod
     def from_config(cls, config):

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from keras_on_jax import activations, regularizers
+from keras_on_jax import activations
 from keras_on_jax.layers.input_spec import InputSpec
 from keras_on_jax.layers.layer import Layer
-from keras_on_jax.layers.rnn._cell_base import check_units, common_config, init_common
+from keras_on_jax.layers.rnn._cell_base import (CELL_OPTIONS, add_cell_weights, check_units,
+                                                check_use_cudnn, common_config, init_common,
+                                                layer_config)
 from keras_on_jax.layers.rnn.dropout_rnn_cell import DropoutRNNCell
 from keras_on_jax.layers.rnn.rnn import RNN, delegate_to_cell, is_nested
 
@@ -45,10 +47,8 @@ class GRUCell(Layer, DropoutRNNCell):
         implementation = kwargs.pop("implementation", 2)
         super().__init__(**kwargs)
         self.implementation = implementation
-        init_common(self, units, activation, use_bias, kernel_initializer,
-                    recurrent_initializer, bias_initializer, kernel_regularizer,
-                    recurrent_regularizer, bias_regularizer, kernel_constraint,
-                    recurrent_constraint, bias_constraint, dropout, recurrent_dropout, seed)
+        self.units = units
+        init_common(self, locals())
         self.recurrent_activation = activations.get(recurrent_activation)
         if self.recurrent_dropout != 0.0:
             self.implementation = 1
@@ -59,22 +59,9 @@ class GRUCell(Layer, DropoutRNNCell):
         self.output_size = self.units
 
     def build(self, input_shape):
-        self.kernel = self.add_weight(
-            shape=(input_shape[-1], self.units * 3), name="kernel",
-            initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint)
-        self.recurrent_kernel = self.add_weight(
-            shape=(self.units, self.units * 3), name="recurrent_kernel",
-            initializer=self.recurrent_initializer, regularizer=self.recurrent_regularizer,
-            constraint=self.recurrent_constraint)
-        if self.use_bias:
-            shape = (2, 3 * self.units) if self.reset_after else (3 * self.units,)
-            self.bias = self.add_weight(
-                shape=shape, name="bias", initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer, constraint=self.bias_constraint)
-        else:
-            self.bias = None
-        self.built = True
+        bias_shape = (2, 3 * self.units) if self.reset_after else (3 * self.units,)
+        add_cell_weights(self, (input_shape[-1], self.units * 3), (self.units, self.units * 3),
+                         bias_shape, self.bias_initializer)
 
     def call(self, inputs, states, training=False):
         h_tm1 = states[0] if is_nested(states) else states
@@ -137,24 +124,24 @@ class GRUCell(Layer, DropoutRNNCell):
     def get_initial_state(self, batch_size=None):
         return [jnp.zeros((batch_size, self.state_size), dtype=self.compute_dtype)]
 
-    def get_config(self):
-        config = {
+    def _arguments_config(self, **layer_entries):
+        return {
             "units": self.units,
             "activation": activations.serialize(self.activation),
             "recurrent_activation": activations.serialize(self.recurrent_activation),
             "use_bias": self.use_bias,
             **common_config(self),
+            **layer_entries,
             "reset_after": self.reset_after,
             "seed": self.seed,
         }
-        return {**super().get_config(), **config}
+
+    def get_config(self):
+        return {**super().get_config(), **self._arguments_config()}
 
 
-_GRU_PROPS = ("units", "activation", "recurrent_activation", "use_bias", "kernel_initializer",
-              "recurrent_initializer", "bias_initializer", "kernel_regularizer",
-              "recurrent_regularizer", "bias_regularizer", "kernel_constraint",
-              "recurrent_constraint", "bias_constraint", "dropout", "recurrent_dropout",
-              "reset_after", "implementation")
+_GRU_PROPS = ("units", "activation", "recurrent_activation", "use_bias", *CELL_OPTIONS,
+              "dropout", "recurrent_dropout", "reset_after", "implementation")
 
 
 class GRU(RNN):
@@ -188,31 +175,11 @@ class GRU(RNN):
                          go_backwards=go_backwards, stateful=stateful, unroll=unroll,
                          activity_regularizer=activity_regularizer, **kwargs)
         self.input_spec = InputSpec(ndim=3)
-        if use_cudnn not in ("auto", True, False):
-            raise ValueError(
-                "Invalid valid received for argument `use_cudnn`. Expected one of "
-                f"{{'auto', True, False}}. Received: use_cudnn={use_cudnn}"
-            )
+        check_use_cudnn(use_cudnn)
         self.use_cudnn = use_cudnn
 
-    def call(self, sequences, initial_state=None, mask=None, training=False):
-        return super().call(sequences, mask=mask, training=training,
-                            initial_state=initial_state)
-
     def get_config(self):
-        config = {
-            "units": self.units,
-            "activation": activations.serialize(self.activation),
-            "recurrent_activation": activations.serialize(self.recurrent_activation),
-            "use_bias": self.use_bias,
-            **common_config(self.cell),
-            "activity_regularizer": regularizers.serialize(self._activity_regularizer),
-            "reset_after": self.reset_after,
-            "seed": self.cell.seed,
-        }
-        base_config = super().get_config()
-        del base_config["cell"]
-        return {**base_config, **config}
+        return layer_config(self, super().get_config())
 
     @classmethod
     def from_config(cls, config):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from keras_on_jax import activations, initializers, regularizers
+from keras_on_jax import activations, initializers
 from keras_on_jax.layers.input_spec import InputSpec
 from keras_on_jax.layers.layer import Layer
-from keras_on_jax.layers.rnn._cell_base import (check_units, common_config, gate_matmul,
-                                                init_common)
+from keras_on_jax.layers.rnn._cell_base import (CELL_OPTIONS, add_cell_weights, check_units,
+                                                check_use_cudnn, common_config, gate_matmul,
+                                                init_common, layer_config)
 from keras_on_jax.layers.rnn.dropout_rnn_cell import DropoutRNNCell
 from keras_on_jax.layers.rnn.rnn import RNN, delegate_to_cell
 
@@ -25,6 +26,16 @@ def forget_bias_initializer(base, n):
         ])
 
     return init
+
+
+def lstm_gates(z_i, z_f, z_c, z_o, c_tm1, activation, recurrent_activation):
+    """One LSTM step from the gates' pre-activations: returns `(h, c)`."""
+    i = recurrent_activation(z_i)
+    f = recurrent_activation(z_f)
+    c = f * c_tm1 + i * activation(z_c)
+    o = recurrent_activation(z_o)
+    h = o * activation(c)
+    return h, c
 
 
 class LSTMCell(Layer, DropoutRNNCell):
@@ -54,10 +65,8 @@ class LSTMCell(Layer, DropoutRNNCell):
         implementation = kwargs.pop("implementation", 2)
         super().__init__(**kwargs)
         self.implementation = implementation
-        init_common(self, units, activation, use_bias, kernel_initializer,
-                    recurrent_initializer, bias_initializer, kernel_regularizer,
-                    recurrent_regularizer, bias_regularizer, kernel_constraint,
-                    recurrent_constraint, bias_constraint, dropout, recurrent_dropout, seed)
+        self.units = units
+        init_common(self, locals())
         self.recurrent_activation = activations.get(recurrent_activation)
         if self.recurrent_dropout != 0.0:
             self.implementation = 1
@@ -68,23 +77,10 @@ class LSTMCell(Layer, DropoutRNNCell):
         self.output_size = self.units
 
     def build(self, input_shape):
-        self.kernel = self.add_weight(
-            shape=(input_shape[-1], self.units * 4), name="kernel",
-            initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint)
-        self.recurrent_kernel = self.add_weight(
-            shape=(self.units, self.units * 4), name="recurrent_kernel",
-            initializer=self.recurrent_initializer, regularizer=self.recurrent_regularizer,
-            constraint=self.recurrent_constraint)
-        if self.use_bias:
-            bias_init = (forget_bias_initializer(self.bias_initializer, self.units)
-                         if self.unit_forget_bias else self.bias_initializer)
-            self.bias = self.add_weight(
-                shape=(self.units * 4,), name="bias", initializer=bias_init,
-                regularizer=self.bias_regularizer, constraint=self.bias_constraint)
-        else:
-            self.bias = None
-        self.built = True
+        bias_init = (forget_bias_initializer(self.bias_initializer, self.units)
+                     if self.unit_forget_bias else self.bias_initializer)
+        add_cell_weights(self, (input_shape[-1], self.units * 4), (self.units, self.units * 4),
+                         (self.units * 4,), bias_init)
 
     def call(self, inputs, states, training=False):
         h_tm1, c_tm1 = states[0], states[1]
@@ -95,35 +91,31 @@ class LSTMCell(Layer, DropoutRNNCell):
         z = z + gate_matmul(h_tm1, self.recurrent_kernel.value, rdp, 4)
         if self.use_bias:
             z = z + self.bias.value
-        z0, z1, z2, z3 = jnp.split(z, 4, axis=-1)
-        i = self.recurrent_activation(z0)
-        f = self.recurrent_activation(z1)
-        c = f * c_tm1 + i * self.activation(z2)
-        o = self.recurrent_activation(z3)
-        h = o * self.activation(c)
+        h, c = lstm_gates(*jnp.split(z, 4, axis=-1), c_tm1, self.activation,
+                          self.recurrent_activation)
         return h, [h, c]
 
     def get_initial_state(self, batch_size=None):
         return [jnp.zeros((batch_size, d), dtype=self.compute_dtype) for d in self.state_size]
 
-    def get_config(self):
-        config = {
+    def _arguments_config(self, **layer_entries):
+        return {
             "units": self.units,
             "activation": activations.serialize(self.activation),
             "recurrent_activation": activations.serialize(self.recurrent_activation),
             "use_bias": self.use_bias,
             "unit_forget_bias": self.unit_forget_bias,
             **common_config(self),
+            **layer_entries,
             "seed": self.seed,
         }
-        return {**super().get_config(), **config}
+
+    def get_config(self):
+        return {**super().get_config(), **self._arguments_config()}
 
 
 _LSTM_PROPS = ("units", "activation", "recurrent_activation", "use_bias", "unit_forget_bias",
-               "kernel_initializer", "recurrent_initializer", "bias_initializer",
-               "kernel_regularizer", "recurrent_regularizer", "bias_regularizer",
-               "kernel_constraint", "recurrent_constraint", "bias_constraint", "dropout",
-               "recurrent_dropout", "implementation")
+               *CELL_OPTIONS, "dropout", "recurrent_dropout", "implementation")
 
 
 class LSTM(RNN):
@@ -161,31 +153,11 @@ class LSTM(RNN):
                          go_backwards=go_backwards, stateful=stateful, unroll=unroll,
                          activity_regularizer=activity_regularizer, **kwargs)
         self.input_spec = InputSpec(ndim=3)
-        if use_cudnn not in ("auto", True, False):
-            raise ValueError(
-                "Invalid valid received for argument `use_cudnn`. Expected one of "
-                f"{{'auto', True, False}}. Received: use_cudnn={use_cudnn}"
-            )
+        check_use_cudnn(use_cudnn)
         self.use_cudnn = use_cudnn
 
-    def call(self, sequences, initial_state=None, mask=None, training=False):
-        return super().call(sequences, mask=mask, training=training,
-                            initial_state=initial_state)
-
     def get_config(self):
-        config = {
-            "units": self.units,
-            "activation": activations.serialize(self.activation),
-            "recurrent_activation": activations.serialize(self.recurrent_activation),
-            "use_bias": self.use_bias,
-            "unit_forget_bias": self.unit_forget_bias,
-            **common_config(self.cell),
-            "activity_regularizer": regularizers.serialize(self._activity_regularizer),
-            "seed": self.cell.seed,
-        }
-        base_config = super().get_config()
-        del base_config["cell"]
-        return {**base_config, **config}
+        return layer_config(self, super().get_config())
 
     @classmethod
     def from_config(cls, config):

@@ -135,15 +135,17 @@ def rnn_loop(step_function, inputs, initial_states, go_backwards=False, mask=Non
             return new_states, out
 
         xs = (inputs, mask)
+        if go_backwards:
+            # A forward scan over the reversed sequence (outputs come out in processing
+            # order), not `reverse=True`: the same loop, which ONNX export (jax2onnx)
+            # converts, while it has no conversion for reverse scans.
+            xs = jax.tree.map(lambda a: jnp.flip(a, axis=0), xs)
         scope = scopes.StatelessScope() if not scopes.in_stateless_scope() else _null()
         with scope:
             # Variable reads inside the traced loop body must not mutate anything.
             if return_all_outputs:
                 final_states, outputs = lax.scan(
-                    lambda states, xs: _step(states, *xs), initial_states, xs,
-                    reverse=go_backwards)
-                if go_backwards:
-                    outputs = jnp.flip(outputs, axis=0)
+                    lambda states, xs: _step(states, *xs), initial_states, xs)
                 last_output = outputs[-1]
             else:
                 # Only the last output is wanted: carry it instead of stacking every
@@ -161,14 +163,12 @@ def rnn_loop(step_function, inputs, initial_states, go_backwards=False, mask=Non
                     spec = jax.eval_shape(probe)
                 if output_is_state[0] and not (mask is not None and zero_output_for_mask):
                     final_states, _ = lax.scan(
-                        lambda states, xs: (_step(states, *xs)[0], None), initial_states, xs,
-                        reverse=go_backwards)
+                        lambda states, xs: (_step(states, *xs)[0], None), initial_states, xs)
                     last_output = flatten(final_states)[0]
                 else:
                     (final_states, last_output), _ = lax.scan(
                         lambda carry, xs: (_step(carry[0], *xs), None),
-                        (initial_states, jnp.zeros(spec.shape, spec.dtype)), xs,
-                        reverse=go_backwards)
+                        (initial_states, jnp.zeros(spec.shape, spec.dtype)), xs)
                 outputs = last_output[None]
     outputs = jnp.swapaxes(outputs, 0, 1)
     return last_output, outputs, final_states

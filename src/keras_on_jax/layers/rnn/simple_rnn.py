@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from keras_on_jax import activations, regularizers
+from keras_on_jax import activations
 from keras_on_jax.layers.input_spec import InputSpec
 from keras_on_jax.layers.layer import Layer
-from keras_on_jax.layers.rnn._cell_base import check_units, common_config, init_common
+from keras_on_jax.layers.rnn._cell_base import (CELL_OPTIONS, add_cell_weights, check_units,
+                                                common_config, init_common, layer_config)
 from keras_on_jax.layers.rnn.dropout_rnn_cell import DropoutRNNCell
 from keras_on_jax.layers.rnn.rnn import RNN, delegate_to_cell, is_nested
 
@@ -33,29 +34,14 @@ class SimpleRNNCell(Layer, DropoutRNNCell):
                  bias_constraint=None, dropout=0.0, recurrent_dropout=0.0, seed=None, **kwargs):
         check_units(units, type(self).__name__)
         super().__init__(**kwargs)
-        init_common(self, units, activation, use_bias, kernel_initializer,
-                    recurrent_initializer, bias_initializer, kernel_regularizer,
-                    recurrent_regularizer, bias_regularizer, kernel_constraint,
-                    recurrent_constraint, bias_constraint, dropout, recurrent_dropout, seed)
+        self.units = units
+        init_common(self, locals())
         self.state_size = self.units
         self.output_size = self.units
 
     def build(self, input_shape):
-        self.kernel = self.add_weight(
-            shape=(input_shape[-1], self.units), name="kernel",
-            initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint)
-        self.recurrent_kernel = self.add_weight(
-            shape=(self.units, self.units), name="recurrent_kernel",
-            initializer=self.recurrent_initializer, regularizer=self.recurrent_regularizer,
-            constraint=self.recurrent_constraint)
-        if self.use_bias:
-            self.bias = self.add_weight(
-                shape=(self.units,), name="bias", initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer, constraint=self.bias_constraint)
-        else:
-            self.bias = None
-        self.built = True
+        add_cell_weights(self, (input_shape[-1], self.units), (self.units, self.units),
+                         (self.units,), self.bias_initializer)
 
     def call(self, sequence, states, training=False):
         prev_output = states[0] if is_nested(states) else states
@@ -75,21 +61,22 @@ class SimpleRNNCell(Layer, DropoutRNNCell):
     def get_initial_state(self, batch_size=None):
         return [jnp.zeros((batch_size, self.state_size), dtype=self.compute_dtype)]
 
-    def get_config(self):
-        config = {
+    def _arguments_config(self, **layer_entries):
+        return {
             "units": self.units,
             "activation": activations.serialize(self.activation),
             "use_bias": self.use_bias,
             **common_config(self),
+            **layer_entries,
             "seed": self.seed,
         }
-        return {**super().get_config(), **config}
+
+    def get_config(self):
+        return {**super().get_config(), **self._arguments_config()}
 
 
-_SIMPLE_PROPS = ("units", "activation", "use_bias", "kernel_initializer",
-                 "recurrent_initializer", "bias_initializer", "kernel_regularizer",
-                 "recurrent_regularizer", "bias_regularizer", "kernel_constraint",
-                 "recurrent_constraint", "bias_constraint", "dropout", "recurrent_dropout")
+_SIMPLE_PROPS = ("units", "activation", "use_bias", *CELL_OPTIONS, "dropout",
+                 "recurrent_dropout")
 
 
 class SimpleRNN(RNN):
@@ -120,21 +107,10 @@ class SimpleRNN(RNN):
                          activity_regularizer=activity_regularizer, **kwargs)
         self.input_spec = InputSpec(ndim=3)
 
-    def call(self, sequences, initial_state=None, mask=None, training=False):
-        return super().call(sequences, mask=mask, training=training,
-                            initial_state=initial_state)
-
     def get_config(self):
-        config = {
-            "units": self.units,
-            "activation": activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-            **common_config(self.cell),
-            "activity_regularizer": regularizers.serialize(self._activity_regularizer),
-        }
-        base_config = super().get_config()
-        del base_config["cell"]
-        return {**base_config, **config}
+        config = layer_config(self, super().get_config())
+        del config["seed"]  # Keras's SimpleRNN layer writes none (its cell does)
+        return config
 
     @classmethod
     def from_config(cls, config):
