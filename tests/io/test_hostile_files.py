@@ -193,3 +193,29 @@ def test_bfloat16_weights_are_read_without_their_string_attribute(tmp_path):
     for a, b in zip(m.get_weights(), k.get_weights()):
         assert np.asarray(a).dtype == ml_dtypes.bfloat16
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_string_weights_read_after_their_global_heap_is_checked(tmp_path):
+    """Lookup layers store their vocabulary as strings; variable-length ones live in the
+    HDF5 global heap, checked before they are read (HDF5 hangs on a damaged one)."""
+    import h5py
+
+    layer = kj.layers.StringLookup(name="lookup")
+    layer.adapt(np.array(["alpha", "beta", "beta"]))
+    model = kj.Sequential([kj.Input((1,), dtype="string"), layer])
+    path = str(tmp_path / "vocab.weights.h5")
+    model.save_weights(path)
+    with h5py.File(path, "r+") as f:
+        name = "layers/string_lookup/vars/vocabulary"
+        del f[name]
+        f.create_dataset(name, data=np.array([b"gamma", b"delta"], dtype=object),
+                         dtype=h5py.string_dtype())
+    model.load_weights(path)
+    assert layer.get_vocabulary() == ["[UNK]", "gamma", "delta"]
+    raw = bytearray((tmp_path / "vocab.weights.h5").read_bytes())
+    at = raw.find(b"GCOL\x01\x00\x00\x00")
+    raw[at + 9] ^= 0x2E  # the collection's size grows past its objects
+    (tmp_path / "vocab.weights.h5").write_bytes(bytes(raw))
+    with pytest.raises(ValueError, match=r"StringLookup 'lookup'.*vocab\.weights\.h5' is "
+                                         r"corrupted: the global heap .* at byte \d+ is damaged"):
+        model.load_weights(path)

@@ -225,8 +225,8 @@ def _load_weights_bytes(model, data, filepath, skip_mismatch=False, objects_to_s
     try:
         weights_h5._check_no_links(f, filepath)
         try:
-            weights_h5.read_weights(model, weights_h5.h5_lookup(f), filepath, skip_mismatch,
-                                    objects_to_skip)
+            lookup = weights_h5.h5_lookup(f, weights_h5.strings_checker(data, filepath))
+            weights_h5.read_weights(model, lookup, filepath, skip_mismatch, objects_to_skip)
         except (OSError, KeyError, RuntimeError) as e:
             raise ValueError(f"The weights in {filepath!r} are corrupted: {e}") from None
     finally:

@@ -214,23 +214,29 @@ def _write_dataset(group, key, value):
     group.create_dataset(key, data=value)
 
 
-def _read_dataset(ds):
+def _read_dataset(ds, check_strings=None):
+    """The dataset's array: numbers (bfloat16 stored as 2-byte opaque) or strings (lookup
+    layers' vocabularies), no more than memory holds (the shape is the file's word, so it
+    is checked before the read allocates it). `check_strings()` runs before variable-length
+    strings are read (see `check_global_heaps`); None: the file was checked when opened."""
     if not isinstance(ds, h5py.Dataset):
         raise ValueError(f"HDF5 object {ds.name!r} should be a dataset of weights, found a "
                          f"{type(ds).__name__}.")
-    # Numbers only (bfloat16 is stored as 2-byte opaque), and no more than memory holds:
-    # the shape is the file's word, so it is checked before the read allocates it.
-    if ds.dtype.kind not in "biufcV" or (ds.dtype.kind == "V" and ds.dtype.itemsize != 2):
-        raise ValueError(f"HDF5 dataset {ds.name!r} should hold numbers, found dtype "
-                         f"{ds.dtype}.")
+    kind = ds.dtype.kind
+    vlen_strings = kind == "O" and h5py.check_string_dtype(ds.dtype) is not None
+    if not (kind in "biufcS" or (kind == "V" and ds.dtype.itemsize == 2) or vlen_strings):
+        raise ValueError(f"HDF5 dataset {ds.name!r} should hold numbers or strings, found "
+                         f"dtype {ds.dtype}.")
     if ds.is_virtual or ds.external:
         raise RefusedFile(f"Refusing to read HDF5 dataset {ds.name!r}: it is an external or "
                           "virtual dataset (its data would come from other files).")
     limits.check_array_size(ds.shape or (), ds.dtype.itemsize, f"HDF5 dataset {ds.name!r}")
+    if vlen_strings and check_strings is not None:
+        check_strings()
     value = ds[()]
     # bfloat16 is the one 2-byte opaque type Keras writes (with a "dtype" string attribute,
     # not read: strings live in the global heap, see `check_global_heaps`).
-    if ds.dtype.kind == "V":
+    if kind == "V":
         import ml_dtypes
 
         value = np.asarray(value).view(ml_dtypes.bfloat16)
@@ -238,8 +244,9 @@ def _read_dataset(ds):
 
 
 class _ReadStore:
-    def __init__(self, group):
+    def __init__(self, group, check_strings=None):
         self.group = group
+        self.check_strings = check_strings
 
     def keys(self):
         return list(self.group.keys()) if self.group is not None else []
@@ -250,7 +257,7 @@ class _ReadStore:
     def __getitem__(self, key):
         if self.group is None or key not in self.group:
             raise KeyError(key)
-        return _read_dataset(self.group[key])
+        return _read_dataset(self.group[key], self.check_strings)
 
     def __contains__(self, key):
         return self.group is not None and key in self.group
@@ -343,17 +350,39 @@ def read_weights(model, lookup, filepath, skip_mismatch=False, objects_to_skip=(
             raise ValueError(msg)
 
 
-def h5_lookup(h5root):
+def strings_checker(source, filepath):
+    """A function checking the global heaps of `source` (a path, or the file's bytes) the
+    first time it is called: before the first variable-length strings are read."""
+    done = []
+
+    def check():
+        if done:
+            return
+        if isinstance(source, (bytes, bytearray)):
+            check_global_heaps(source, filepath)
+        elif hasattr(source, "read"):  # a file object: its bytes, position kept
+            position = source.tell()
+            source.seek(0)
+            check_global_heaps(source.read(), filepath)
+            source.seek(position)
+        else:
+            _check_global_heaps_of(source)
+        done.append(True)
+
+    return check
+
+
+def h5_lookup(h5root, check_strings=None):
     has_k213 = "_layer_checkpoint_dependencies" in h5root
 
     def lookup(path):
         key = _join(path, "vars")
         if key in h5root:
-            return _ReadStore(h5root[key])
+            return _ReadStore(h5root[key], check_strings)
         if has_k213 and "layers" in path:
             alt = key.replace("layers", "_layer_checkpoint_dependencies")
             if alt in h5root:
-                return _ReadStore(h5root[alt])
+                return _ReadStore(h5root[alt], check_strings)
         return None
 
     return lookup
@@ -441,7 +470,8 @@ def load_weights_h5(model, filepath, skip_mismatch=False, objects_to_skip=()):
     try:
         _check_no_links(f, filepath)
         try:
-            read_weights(model, h5_lookup(f), filepath, skip_mismatch, objects_to_skip)
+            read_weights(model, h5_lookup(f, strings_checker(filepath, filepath)), filepath,
+                         skip_mismatch, objects_to_skip)
         except (OSError, KeyError, RuntimeError) as e:
             raise ValueError(f"Weights file {filepath!r} is corrupted or truncated: {e}") from None
     finally:
@@ -510,7 +540,7 @@ def load_sharded(model, filepath, skip_mismatch=False, objects_to_skip=()):
         raise ValueError(f"Sharded weights index {filepath!r} should be a JSON object with a "
                          f"'weight_map' object, found {type(weight_map).__name__}.")
     directory = os.path.dirname(os.path.abspath(filepath))
-    opened = {}
+    opened, checkers = {}, {}
 
     def get_file(name):
         if os.path.isabs(name) or ".." in name.replace("\\", "/").split("/"):
@@ -520,6 +550,7 @@ def load_sharded(model, filepath, skip_mismatch=False, objects_to_skip=()):
             f = open_h5(os.path.join(directory, name))
             _check_no_links(f, name)
             opened[name] = f
+            checkers[name] = strings_checker(os.path.join(directory, name), name)
         return opened[name]
 
     def lookup(path):
@@ -537,7 +568,7 @@ def load_sharded(model, filepath, skip_mismatch=False, objects_to_skip=()):
             f = get_file(name)
             if gpath in f:
                 for key in f[gpath].keys():
-                    merged[key] = _read_dataset(f[gpath][key])
+                    merged[key] = _read_dataset(f[gpath][key], checkers[name])
         return merged
 
     try:
