@@ -11,6 +11,10 @@ from keras_on_jax.backend import config as _config
 
 _config.load_config()
 
+# Tell the serialization core which package holds each public Keras module, before any
+# of them is imported (the core itself names no package above the backend).
+from keras_on_jax import _keras_modules  # noqa: E402,F401
+
 from keras_on_jax import activations as activations  # noqa: E402
 from keras_on_jax import backend as backend  # noqa: E402
 from keras_on_jax import config as config  # noqa: E402
@@ -34,6 +38,7 @@ from keras_on_jax.layers import InputSpec as InputSpec  # noqa: E402
 from keras_on_jax.layers import Layer as Layer  # noqa: E402
 from keras_on_jax.models import Model as Model  # noqa: E402
 from keras_on_jax.models import Sequential as Sequential  # noqa: E402
+from keras_on_jax.ops.operation import Operation as Operation  # noqa: E402
 from keras_on_jax.regularizers import Regularizer as Regularizer  # noqa: E402
 from keras_on_jax.version import __version__ as __version__  # noqa: E402
 from keras_on_jax.version import version as version  # noqa: E402
@@ -53,6 +58,7 @@ _LAZY_ATTRS = {
     "Metric": ("keras_on_jax.metrics", "Metric"),
     "Optimizer": ("keras_on_jax.optimizers", "Optimizer"),
     "device": ("keras_on_jax.distribute", "device"),
+    "function": ("keras_on_jax.training.function", "function"),
 }
 
 
@@ -74,6 +80,6 @@ def __dir__():
 
 
 # `from keras import *` (keras-tuner does it) must also bring the lazily loaded names.
-# Internal subpackages (`io`, `training`) are not part of the Keras namespace.
-__all__ = sorted(({n for n in globals() if not n.startswith("_")} - {"io", "training"})
+# Internal subpackages (`io`, `serialization`, `training`) are not part of the Keras namespace.
+__all__ = sorted(({n for n in globals() if not n.startswith("_")} - {"io", "serialization", "training"})
                  | _LAZY_MODULES | set(_LAZY_ATTRS))

@@ -5,9 +5,9 @@
 `keras.src.<x>` to `keras_on_jax.<x>`, for libraries that import it). Where TensorFlow
 is not installed, `import tensorflow as tf` gives a small module exposing the FAQ's
 TensorFlow spellings mapped to this package (`tf.keras`, `tf.distribute`, `tf.device`,
-`tf.random.set_seed`, `tf.GradientTape`, `tf.config`, `tf.tpu`, and for the keras-io guides
-a NumPy `tf.data.Dataset` and a few array ops); any other `tf.*` name
-raises an error that names it.
+`tf.random.set_seed`, `tf.GradientTape`, `tf.function`, `tf.config`, `tf.tpu`, and for the
+keras-io guides a NumPy `tf.data.Dataset`, `tf.TensorSpec`, dtype names and a few array
+ops); any other `tf.*` name raises an error that names it.
 """
 
 from __future__ import annotations
@@ -126,6 +126,12 @@ def _lazy(path):
     return resolve
 
 
+# `tf.float32` & co., for `tf.TensorSpec(..., dtype=tf.float32)`: the dtype names Keras
+# takes wherever a dtype goes.
+_DTYPES = ("float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64",
+           "uint8", "uint16", "uint32", "uint64", "bool", "complex64", "complex128")
+
+
 def _make_tensorflow_shim():
     import keras_on_jax
 
@@ -135,11 +141,18 @@ def _make_tensorflow_shim():
         "device": _lazy("keras_on_jax.distribute.device:tf_device"),
         "device_scope": _lazy("keras_on_jax.distribute.device:tf_device"),
         "GradientTape": _lazy("keras_on_jax.training.gradient_tape:GradientTape"),
+        # The tf.keras guide "Writing a training loop from scratch" compiles its steps.
+        "function": _lazy("keras_on_jax.training.function:function"),
+        "TensorSpec": _lazy("keras_on_jax.training.function:TensorSpec"),
+        **{name: name for name in _DTYPES},
         # Array ops of the guides' GAN `train_step`, as `keras.ops` (same arguments).
         "shape": _lazy("keras_on_jax.ops:shape"),
         "concat": _lazy("keras_on_jax.ops:concatenate"),
         "ones": _lazy("keras_on_jax.ops:ones"),
         "zeros": _lazy("keras_on_jax.ops:zeros"),
+        # The training-loop guide's activity regularization layer (same arguments).
+        "reduce_sum": _lazy("keras_on_jax.ops:sum"),
+        "reduce_mean": _lazy("keras_on_jax.ops:mean"),
     })
     tf.__version__ = "keras_on_jax-shim"
     tf.__path__ = []  # a package, so `from tensorflow.keras import layers` resolves
@@ -152,6 +165,8 @@ def _make_tensorflow_shim():
     tf.config = _NotProvided("tensorflow.config", {
         "experimental_connect_to_cluster": _lazy("keras_on_jax.distribute:experimental_connect_to_cluster"),
         "list_physical_devices": _lazy("keras_on_jax.distribute:list_physical_devices"),
+        "run_functions_eagerly": _lazy("keras_on_jax.training.function:run_functions_eagerly"),
+        "functions_run_eagerly": _lazy("keras_on_jax.training.function:functions_run_eagerly"),
     })
     tf.data = _NotProvided("tensorflow.data", {
         "Dataset": _lazy("keras_on_jax._tf_data:Dataset"),

@@ -19,7 +19,7 @@ from keras_on_jax.backend.limits import set_max_variable_bytes as set_max_variab
 
 def enable_unsafe_deserialization():
     """Allow loading Lambda bytecode from files in this process (see `safe_mode`)."""
-    from keras_on_jax.io.serialization import enable_unsafe_deserialization as enable
+    from keras_on_jax.serialization import enable_unsafe_deserialization as enable
 
     enable()
 

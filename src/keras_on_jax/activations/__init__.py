@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import types
 
+from keras_on_jax import serialization as _serialization
 from keras_on_jax.activations.activations import (
     celu,
     elu,
@@ -72,9 +73,7 @@ def serialize(activation):
     if isinstance(activation, types.FunctionType):
         # As Keras 3: the generic function envelope, whose `config` is the registered name
         # ("package>name") for a registered custom activation.
-        from keras_on_jax.io import serialization
-
-        return serialization.serialize_keras_object(activation)
+        return _serialization.serialize_keras_object(activation)
     raise ValueError(
         f"Unknown activation function '{activation}' cannot be serialized: expected a built-in "
         "activation, a named function, or an object with `get_config()`."
@@ -117,9 +116,7 @@ def deserialize(config, custom_objects=None):
 
 def _registered(name, custom_objects):
     """A custom activation known by `name` to the registry or an active custom object scope."""
-    from keras_on_jax.io import serialization
-
-    return serialization.get_registered_object(name, custom_objects or None)
+    return _serialization.get_registered_object(name, custom_objects or None)
 
 
 def get(identifier):

@@ -11,7 +11,7 @@ import jax.numpy as jnp
 
 from keras_on_jax import initializers
 from keras_on_jax import random as keras_random
-from keras_on_jax.io.serialization import register_keras_serializable
+from keras_on_jax.serialization import register_keras_serializable
 from keras_on_jax.layers.layer import Layer
 
 _OPS = {

@@ -3,7 +3,7 @@
 from keras_on_jax import layers
 from keras_on_jax.applications import imagenet_utils
 from keras_on_jax.backend import config
-from keras_on_jax.io.serialization import register_keras_serializable
+from keras_on_jax.serialization import register_keras_serializable
 from keras_on_jax.layers.layer import Layer
 from keras_on_jax.models import Functional
 

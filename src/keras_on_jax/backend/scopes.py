@@ -185,3 +185,76 @@ class SpecTracingScope:
 
 def in_spec_tracing() -> bool:
     return bool(_stack("spec_tracing"))
+
+
+class CompiledTraceScope:
+    """Active while `backend.stateful_jit` traces a Python function into one program.
+
+    Variables cannot be born inside that trace (their value would be a tracer): creating
+    one raises `VariableCreatedWhileTracing`, and the caller runs that call eagerly.
+    """
+
+    def __enter__(self):
+        _stack("compiled_trace").append(self)
+        return self
+
+    def __exit__(self, *exc):
+        _stack("compiled_trace").pop()
+        return False
+
+
+def in_compiled_trace() -> bool:
+    return bool(_stack("compiled_trace"))
+
+
+def is_plain() -> bool:
+    """No scope of this module is active: code runs eagerly on concrete values."""
+    for name in ("stateless", "symbolic", "autocast", "spec_tracing", "step_tracing",
+                 "compiled_trace"):
+        if getattr(_LOCAL, name, None):
+            return False
+    return True
+
+
+class LayerCallLog:
+    """Records the layers called (as outermost layer calls) while it is active.
+
+    A layer's outermost call resets the `add_loss` lists of the layers under it; the log
+    keeps what they held before (`restore()` puts it back) and can report the layers
+    whose lists the calls filled (`called_layers()`). Used by code that runs layer calls
+    inside a trace or a re-run, whose loss tensors must not outlive it.
+    """
+
+    def __init__(self):
+        self._saved = []
+
+    def note(self, layer):
+        self._saved.extend((sub, sub._losses) for sub in layer._flatten_layers())
+
+    def called_layers(self):
+        out, seen = [], set()
+        for layer, _ in self._saved:
+            if id(layer) not in seen:
+                seen.add(id(layer))
+                out.append(layer)
+        return out
+
+    def restore(self):
+        for layer, losses in reversed(self._saved):
+            layer._losses = losses
+
+    def __enter__(self):
+        _stack("layer_call_log").append(self)
+        return self
+
+    def __exit__(self, *exc):
+        _stack("layer_call_log").pop()
+        return False
+
+
+def note_outer_layer_call(layer):
+    """Called by `Layer` before an outermost call resets its layers' `add_loss` lists."""
+    logs = getattr(_LOCAL, "layer_call_log", None)
+    if logs:
+        for log in logs:
+            log.note(layer)

@@ -70,7 +70,7 @@ class Variable(nnx.Variable):
     ):
         if name is None:
             name = "variable"
-        if scopes.in_spec_tracing():
+        if scopes.in_spec_tracing() or scopes.in_compiled_trace():
             raise scopes.VariableCreatedWhileTracing(name)
         if not isinstance(name, str) or "/" in name:
             raise ValueError(
@@ -266,6 +266,21 @@ for _name in ("add", "sub", "mul", "matmul", "truediv", "floordiv", "mod", "pow"
         return method
 
     setattr(Variable, f"__i{_name}__", _make(f"__{_name}__"))
+
+
+def assign_values(variables, values):
+    """Assign `values[i]` to `variables[i]` after checking every shape first, so that a
+    mismatch leaves all of them unchanged (what loading saved weights relies on)."""
+    values = list(values)
+    for v, value in zip(variables, values):
+        if tuple(np.shape(value)) != tuple(v.shape):
+            raise ValueError(
+                f"The shape of the target variable and the shape of the target value in "
+                f"`variable.assign(value)` must match. variable.shape={tuple(v.shape)}, "
+                f"Received: value.shape={tuple(np.shape(value))}. Target variable: {v.path}"
+            )
+    for v, value in zip(variables, values):
+        v.assign(np.asarray(value).astype(v.dtype) if v.dtype != "bfloat16" else value)
 
 
 def is_variable(x) -> bool:

@@ -114,6 +114,34 @@ class CallbackList(Callback):
                     return True
         return False
 
+    def observes_batches(self, kind):
+        """Whether a callback acts on the batch hooks of `kind` (`"train"`, `"test"`,
+        `"predict"`). `fit` fuses several steps into one compiled call only when none
+        does, so fusing is never observable: such a callback sees every batch and its
+        logs. A hook counts when a class overrides it or when it is set on the instance
+        (`LambdaCallback(on_train_batch_end=...)`); the progress bar and `History` do not
+        count, nor a built-in callback whose batch hooks are idle (`_observes_batches`).
+        """
+        hooks = [f"on_{kind}_batch_begin", f"on_{kind}_batch_end"]
+        if kind == "train":
+            hooks += ["on_batch_begin", "on_batch_end"]
+        for cb in self.callbacks:
+            if type(cb) in (ProgbarLogger, History):
+                continue
+            own = getattr(cb, "__dict__", {})
+            if any(callable(own.get(hook)) for hook in hooks):
+                return True
+            observes = getattr(cb, "_observes_batches", None)
+            if observes is not None and type(cb).__module__.startswith("keras_on_jax.callbacks"):
+                if observes(kind):
+                    return True
+                continue
+            for hook in hooks:
+                method = getattr(type(cb), hook, None)
+                if method is not None and method is not getattr(Callback, hook, None):
+                    return True
+        return False
+
     def _on_begin(self):
         self._in_begin_end_block_count += 1
 

@@ -4,7 +4,7 @@ The dict format is Keras 3's (`keras.saving.serialize_keras_object`):
 `{"module": ..., "class_name": ..., "config": ..., "registered_name": ...}`, so configs
 written here load in Keras and the other way round. Only what these three packages need
 is handled: objects with `get_config`, plain functions, tensors/NumPy values and seed
-generators inside configs. The envelopes themselves come from `keras_on_jax.io.serialization`
+generators inside configs. The envelopes themselves come from `keras_on_jax.serialization`
 (one implementation for the whole package); this module keeps these packages' lookup
 rules and error messages.
 """
@@ -17,9 +17,9 @@ import types
 import jax
 import numpy as np
 
+from keras_on_jax import serialization as _core
 from keras_on_jax.backend.random import SeedGenerator
 from keras_on_jax.backend.variables import Variable
-from keras_on_jax.io import serialization as _io
 
 # The public Keras module each of our classes is exported from (what Keras writes).
 _PUBLIC_MODULES = {
@@ -46,11 +46,11 @@ def serialize_value(value):
         return value.item()
     if isinstance(value, SeedGenerator):
         config = {"seed": value._initial_seed, "name": value.name}
-        return _io.object_envelope("keras.random", "SeedGenerator", config)
+        return _core.object_envelope("keras.random", "SeedGenerator", config)
     if isinstance(value, Variable):
         value = value.value
     if isinstance(value, (jax.Array, np.ndarray)):
-        return _io.array_envelope(value)
+        return _core.array_envelope(value)
     if isinstance(value, (list, tuple)):
         return [serialize_value(v) for v in value]
     if isinstance(value, dict):
@@ -65,7 +65,7 @@ def serialize_object(obj):
     if obj is None:
         return None
     if isinstance(obj, types.FunctionType) or inspect.isbuiltin(obj):
-        return _io.function_envelope(obj.__name__)
+        return _core.function_envelope(obj.__name__)
     if inspect.isclass(obj):
         raise TypeError(
             f"Cannot serialize a class; pass an instance. Received: {obj!r}"
@@ -79,7 +79,7 @@ def serialize_object(obj):
     module = _public_module(cls)
     registered = getattr(cls, "_keras_registered_name", None)
     config = {k: serialize_value(v) for k, v in obj.get_config().items()}
-    return _io.object_envelope(module, cls.__name__, config,
+    return _core.object_envelope(module, cls.__name__, config,
                                None if module is not None else (registered or cls.__name__))
 
 
@@ -89,7 +89,7 @@ def deserialize_value(value):
         class_name = value["class_name"]
         inner = value["config"] or {}
         if class_name in ("__tensor__", "__numpy__"):
-            return _io.array_from_envelope(value)
+            return _core.array_from_envelope(value)
         if class_name == "SeedGenerator":
             return SeedGenerator(seed=inner.get("seed"), name=inner.get("name"))
     if isinstance(value, list):
@@ -144,9 +144,9 @@ def deserialize_object(config, module_objects, kind, custom_objects=None):
     class_name = config["class_name"]
     inner = config.get("config")
     # custom objects first, then the package's own
-    found, cls, name = _io.lookup_envelope(config, custom)
+    found, cls, name = _core.lookup_envelope(config, custom)
     if cls is None:
-        found, cls, name = _io.lookup_envelope(config, module_objects)
+        found, cls, name = _core.lookup_envelope(config, module_objects)
     if cls is None:
         raise _unknown(kind, name, module_objects)
     if found == "function":

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import copy
 
-from keras_on_jax.io import serialization
+from keras_on_jax import serialization
 
 KERAS2_VERSION = "2.21.0"
 

@@ -16,8 +16,10 @@ import zipfile
 
 import h5py
 
+from keras_on_jax import serialization
 from keras_on_jax.backend import limits
-from keras_on_jax.io import files, guard, serialization, weights_h5
+from keras_on_jax.io import files, guard, weights_h5
+from keras_on_jax.training.compile_config import compile_model_from_config, serialize_compile_config
 
 CONFIG = "config.json"
 METADATA = "metadata.json"
@@ -31,7 +33,7 @@ _MAX_MEMBERS = 100_000
 def model_config_json(model):
     with_compile = serialization.serialize_keras_object(model)
     if "compile_config" not in with_compile and hasattr(model, "get_compile_config"):
-        with_compile["compile_config"] = serialization.serialize_compile_config(model)
+        with_compile["compile_config"] = serialize_compile_config(model)
     return json.dumps(with_compile)
 
 
@@ -183,7 +185,7 @@ def config_to_model(config, custom_objects=None, compile=True, safe_mode=True):
         model = serialization.deserialize_keras_object(config, custom_objects=custom_objects,
                                                        safe_mode=safe_mode)
         if compile and compile_config:
-            serialization.compile_model_from_config(model, compile_config, custom_objects)
+            compile_model_from_config(model, compile_config, custom_objects)
     return model
 
 

@@ -15,7 +15,13 @@ import warnings
 import h5py
 import numpy as np
 
-from keras_on_jax.io import files, guard, keras2_config, serialization, weights_h5
+from keras_on_jax import serialization
+from keras_on_jax.io import files, guard, keras2_config, weights_h5
+from keras_on_jax.training.compile_config import (
+    build_model_optimizer,
+    compile_model_from_config,
+    serialize_compile_config,
+)
 
 HDF5_OBJECT_HEADER_LIMIT = 64512
 
@@ -244,7 +250,7 @@ def save_model_h5(model, filepath, include_optimizer=True):
         model_config = keras2_config.keras3_legacy_model_config(model)
     training_config = None
     if include_optimizer and getattr(model, "compiled", False) and model.optimizer is not None:
-        cc = serialization.serialize_compile_config(model)
+        cc = serialize_compile_config(model)
         opt = cc.pop("optimizer", None)
         training_config = dict(cc)
         # Keras 3's legacy reader cannot compile the short aliases ("mse"): write full names.
@@ -352,7 +358,7 @@ def load_model_h5(filepath, custom_objects=None, compile=True, safe_mode=True):
                     cc.pop(key, None)
             cc["optimizer"] = tc.get("optimizer_config")
             try:
-                serialization.compile_model_from_config(model, cc, custom_objects)
+                compile_model_from_config(model, cc, custom_objects)
             except Exception as e:
                 warnings.warn(f"Could not compile the model loaded from {filepath!r} from its "
                               f"training config ({e}); it is returned uncompiled.", stacklevel=2)
@@ -368,7 +374,7 @@ def _load_optimizer_weights(model, group, filepath):
     names = load_attribute(group, "weight_names")
     values = _read_values(group, names)
     opt = model.optimizer
-    serialization.build_model_optimizer(model)
+    build_model_optimizer(model)
     variables = list(opt.variables)
     if len(values) == len(variables) and all(
             tuple(np.shape(a)) == tuple(v.shape) for a, v in zip(values, variables)):

@@ -27,7 +27,8 @@ import warnings
 import numpy as np
 
 from keras_on_jax.backend import limits
-from keras_on_jax.io import files, guard, keras_archive, serialization, weights_h5
+from keras_on_jax.io import files, guard, keras_archive, weights_h5
+from keras_on_jax.training.compile_config import build_model_optimizer
 
 FORMAT = "keras_on_jax.checkpoint"
 STATE = "state"
@@ -161,7 +162,7 @@ def load_model_dir(path, custom_objects=None, compile=True, safe_mode=True):
 def load_weights_dir(model, path, skip_mismatch=False):
     weights, opt_state, _ = _restore(path)
     if getattr(model, "optimizer", None) is not None and opt_state:
-        serialization.build_model_optimizer(model)
+        build_model_optimizer(model)
     else:
         opt_state = {}
     _apply(model, path, weights, opt_state, skip_mismatch)
@@ -438,5 +439,5 @@ def load_keras_orbax_weights(model, path, skip_mismatch=False):
     step_path = latest_keras_orbax_step(path)
     tree = dict(_load_checkpointables(step_path, {"pytree": _abstract_pytree(step_path)})["pytree"])
     if getattr(model, "optimizer", None) is not None and tree.get("optimizer_variables"):
-        serialization.build_model_optimizer(model)
+        build_model_optimizer(model)
     set_keras_state_tree(model, tree, skip_mismatch, where=f" {step_path!r}")

@@ -17,7 +17,8 @@ from __future__ import annotations
 import json
 import os
 
-from keras_on_jax.io import files, guard, serialization
+from keras_on_jax import serialization
+from keras_on_jax.io import files, guard
 
 
 def _archive():
@@ -218,9 +219,11 @@ def _no_by_name(by_name, filepath):
 
 
 def model_to_json(model, **kwargs):
+    from keras_on_jax.training.compile_config import serialize_compile_config
+
     config = serialization.serialize_keras_object(model)
     if "compile_config" not in config and hasattr(model, "get_compile_config"):
-        config["compile_config"] = serialization.serialize_compile_config(model)
+        config["compile_config"] = serialize_compile_config(model)
     return json.dumps(config, **kwargs)
 
 

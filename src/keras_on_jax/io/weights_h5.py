@@ -21,13 +21,16 @@ import h5py
 import numpy as np
 
 from keras_on_jax.backend import limits
+from keras_on_jax.backend.variables import Variable, assign_values
 from keras_on_jax.io import files, guard
 
 KERAS_VERSION = "3.15.1"
 
 
 # ---------------------------------------------------------------------------------------
-# Per-object variables (hooks: `save_own_variables` / `load_own_variables` when defined)
+# Per-object variables: a layer reads and writes its own store (`Layer.save_own_variables`
+# / `load_own_variables`, overridable as in Keras 3); optimizers are stored here, with
+# the count and shapes checked and Keras 2.13's optimizer layout accepted.
 # ---------------------------------------------------------------------------------------
 def _is_layer(obj):
     from keras_on_jax.layers.layer import Layer
@@ -47,63 +50,37 @@ def is_saveable(obj):
     return _is_layer(obj) or _is_optimizer(obj)
 
 
-def own_variables(obj):
-    """The variables `obj` itself stores, in Keras 3's order."""
-    if _is_optimizer(obj):
-        return list(obj.variables)
-    return list(obj._own_variables())
-
-
 def save_own_variables(obj, store):
-    if hasattr(obj, "save_own_variables") and not _is_optimizer(obj):
+    if _is_optimizer(obj):
+        _save_optimizer_variables(obj, store)
+    else:
         obj.save_own_variables(store)
-        return
-    default_save_own_variables(obj, store)
-
-
-def default_save_own_variables(obj, store):
-    """`Layer.save_own_variables`'s default: `store["0"], store["1"], ...` in order."""
-    for i, v in enumerate(own_variables(obj)):
-        store[str(i)] = np.asarray(v.numpy())
 
 
 def load_own_variables(obj, store):
-    if hasattr(obj, "load_own_variables") and not _is_optimizer(obj):
+    if _is_optimizer(obj):
+        _load_optimizer_variables(obj, store)
+    else:
         obj.load_own_variables(store)
+
+
+def _save_optimizer_variables(opt, store):
+    for i, v in enumerate(opt.variables):
+        store[str(i)] = np.asarray(v.numpy())
+
+
+def _load_optimizer_variables(opt, store):
+    variables = list(opt.variables)
+    if len(store.keys()) != len(variables):
+        _load_optimizer_mismatch(opt, store, variables)
         return
-    default_load_own_variables(obj, store)
-
-
-def default_load_own_variables(obj, store):
-    """`Layer.load_own_variables`'s default: the count and every shape are checked."""
-    variables = own_variables(obj)
-    keys = list(store.keys())
-    if len(keys) != len(variables):
-        if _is_optimizer(obj):
-            _load_optimizer_mismatch(obj, store, variables)
-            return
-        raise ValueError(
-            f"Layer '{obj.name}' expected {len(variables)} variables, but received "
-            f"{len(keys)} variables during loading. Expected: {[v.name for v in variables]}"
-        )
-    for i, v in enumerate(variables):
-        value = store[str(i)]
-        if tuple(np.shape(value)) != tuple(v.shape):
-            raise ValueError(
-                f"The shape of the target variable and the shape of the target value in "
-                f"`variable.assign(value)` must match. variable.shape={tuple(v.shape)}, "
-                f"Received: value.shape={tuple(np.shape(value))}. Target variable: {v.path}"
-            )
-    for i, v in enumerate(variables):
-        v.assign(np.asarray(store[str(i)]).astype(v.dtype) if v.dtype != "bfloat16" else store[str(i)])
+    assign_values(variables, [store[str(i)] for i in range(len(variables))])
 
 
 def _load_optimizer_mismatch(opt, store, variables):
     """Keras 2.13+ v3 files: int64 iteration and no learning-rate variable."""
     n = len(store.keys())
     lr = getattr(opt, "_learning_rate", None)
-    from keras_on_jax.backend.variables import Variable
-
     if isinstance(lr, Variable) and n == len(variables) - 1 and len(variables) >= 2:
         values = [store[str(i)] for i in range(n)]
         mapping = [variables[0]] + variables[2:]

@@ -1,5 +1,6 @@
 """keras.layers: every layer family, plus the Layer base and InputSpec."""
 
+from keras_on_jax import serialization as _serialization
 from keras_on_jax.layers.core import Dense as Dense
 from keras_on_jax.layers.core import EinsumDense as EinsumDense
 from keras_on_jax.layers.core import Embedding as Embedding
@@ -177,13 +178,9 @@ from keras_on_jax.layers.layer import Layer as Layer
 
 def serialize(layer):
     """A layer's Keras 3 config envelope."""
-    from keras_on_jax.io.serialization import serialize_keras_object
-
-    return serialize_keras_object(layer)
+    return _serialization.serialize_keras_object(layer)
 
 
 def deserialize(config, custom_objects=None):
     """A layer from its Keras config envelope."""
-    from keras_on_jax.io.serialization import deserialize_keras_object
-
-    return deserialize_keras_object(config, custom_objects=custom_objects)
+    return _serialization.deserialize_keras_object(config, custom_objects=custom_objects)

@@ -19,7 +19,8 @@ from flax import nnx
 
 from keras_on_jax.backend import dtype_policies, dtypes, naming, scopes
 from keras_on_jax.backend.random import SeedGenerator
-from keras_on_jax.backend.variables import Variable
+from keras_on_jax.backend.variables import Variable, assign_values
+from keras_on_jax.layers import compiled_call
 from keras_on_jax.layers.input_spec import assert_input_compatibility
 from keras_on_jax.backend.keras_tensor import KerasTensor, Node, any_symbolic
 
@@ -31,7 +32,7 @@ _NOT_TRACKED = frozenset({
     "_non_trainable_variables", "_losses", "_build_shapes", "_call_signature",
     "_input_shape_arg", "_nodes_by_depth", "_output_tensors", "_input_tensors",
     "_functional", "_compile_state", "_trainer", "_layer_call_ctx", "input_spec",
-    "_loss_tracker", "_metrics_list", "_compiled_trainable", "_history",
+    "_loss_tracker", "_metrics_list", "_compiled_trainable", "_history", "_operations",
 })
 
 
@@ -202,13 +203,15 @@ class Layer(nnx.Module, pytree=False):
     def __setattr__(self, name, value):
         # NNX forbids mutating a module from inside a trace; Keras layers may set
         # attributes in `call` (under the compiled step), so assignment is plain Python.
-        if (
-            name not in _NOT_TRACKED
-            and "_tracked_attrs" in self.__dict__
-            and _contains_trackable(value)
-            and name not in self._tracked_attrs
-        ):
-            self._tracked_attrs.append(name)
+        if name not in _NOT_TRACKED:
+            if (
+                "_tracked_attrs" in self.__dict__
+                and _contains_trackable(value)
+                and name not in self._tracked_attrs
+            ):
+                self._tracked_attrs.append(name)
+            if not getattr(_CALL_CONTEXT, "stack", None):
+                compiled_call.structure_changed()  # compiled eager calls start over
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name):
@@ -256,17 +259,22 @@ class Layer(nnx.Module, pytree=False):
         return [obj for obj in self._tracked() if isinstance(obj, SeedGenerator)]
 
     # ---- saving hooks (Keras 3: overridable; `super().save_own_variables(store)` works) ----
+    # A store is a dict-like object of arrays; the file format behind it lives in `io/`.
     def save_own_variables(self, store):
         """Saves the layer's own variables into `store` as `"0"`, `"1"`, ... ."""
-        from keras_on_jax.io import weights_h5
-
-        weights_h5.default_save_own_variables(self, store)
+        for i, v in enumerate(self._own_variables()):
+            store[str(i)] = np.asarray(v.numpy())
 
     def load_own_variables(self, store):
         """Loads the layer's own variables from `store` (count and shapes are checked)."""
-        from keras_on_jax.io import weights_h5
-
-        weights_h5.default_load_own_variables(self, store)
+        variables = self._own_variables()
+        if len(store.keys()) != len(variables):
+            raise ValueError(
+                f"Layer '{self.name}' expected {len(variables)} variables, but received "
+                f"{len(store.keys())} variables during loading. "
+                f"Expected: {[v.name for v in variables]}"
+            )
+        assign_values(variables, [store[str(i)] for i in range(len(variables))])
 
     # ---- weights -------------------------------------------------------------------------
     @property
@@ -472,6 +480,7 @@ class Layer(nnx.Module, pytree=False):
         with scopes.NameScope(self.name):
             self.build(shapes)
         self.built = True
+        compiled_call.structure_changed()  # built inside a call: compiled calls start over
 
     def build_from_config(self, config):
         shape = config.get("input_shape") if config else None
@@ -498,6 +507,10 @@ class Layer(nnx.Module, pytree=False):
             return record(self, args, kwargs)
         if any_symbolic((args, kwargs)):
             return self._symbolic_call(args, kwargs)
+        if not getattr(_CALL_CONTEXT, "stack", None):
+            outputs = compiled_call.call(self, args, kwargs)
+            if outputs is not compiled_call._NOT_COMPILED:
+                return outputs
         return self._eager_call(args, kwargs)
 
     def _resolve_training(self, kwargs):
@@ -543,6 +556,7 @@ class Layer(nnx.Module, pytree=False):
                 if first is not None and self.input_spec is not None:
                     assert_input_compatibility(self.input_spec, first, self.name)
             if outer:
+                scopes.note_outer_layer_call(self)
                 self._clear_losses()
             if self.autocast and dtypes.is_float_dtype(self.compute_dtype):
                 compute = self.compute_dtype
@@ -682,6 +696,16 @@ class Layer(nnx.Module, pytree=False):
 
             config["activity_regularizer"] = regularizers.serialize(self._activity_regularizer)
         return config
+
+    # Hooks of the serialization core: a layer nested in another object's config is left
+    # for the owner's `from_config`, and Keras 2 keys are translated before `from_config`.
+    _deserialize_nested_in_owner = True
+
+    @classmethod
+    def _translate_keras2_config(cls, config):
+        from keras_on_jax.layers import legacy_config  # only loading needs it
+
+        return legacy_config.translate_layer_config(cls, config, Layer)
 
     @classmethod
     def from_config(cls, config):

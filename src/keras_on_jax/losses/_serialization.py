@@ -3,7 +3,7 @@
 Produces the same dicts as `keras.saving.serialize_keras_object` for these objects:
 classes -> `{"module", "class_name", "config", "registered_name"}`, functions ->
 `{"module": "builtins", "class_name": "function", "config": name, "registered_name":
-"function"}`. The envelopes come from `keras_on_jax.io.serialization` (one implementation
+"function"}`. The envelopes come from `keras_on_jax.serialization` (one implementation
 for the whole package); this module keeps the losses/metrics lookup rules and messages.
 """
 
@@ -13,7 +13,7 @@ import inspect
 
 import numpy as np
 
-from keras_on_jax.io import serialization as _io
+from keras_on_jax import serialization as _core
 
 
 def _plain(value):
@@ -39,9 +39,9 @@ def serialize_object(obj, module):
     if isinstance(obj, (list, tuple)):
         return type(obj)(serialize_object(v, module) for v in obj)
     if inspect.isfunction(obj) or inspect.isbuiltin(obj):
-        return _io.function_envelope(obj.__name__)
+        return _core.function_envelope(obj.__name__)
     if hasattr(obj, "get_config"):
-        return _io.object_envelope(module, obj.__class__.__name__, _plain(obj.get_config()))
+        return _core.object_envelope(module, obj.__class__.__name__, _plain(obj.get_config()))
     raise TypeError(
         f"Cannot serialize object {obj!r} of type {type(obj).__name__}: expected a "
         "function or an object with `get_config()`."
@@ -73,7 +73,7 @@ def deserialize_object(config, module_objects, custom_objects=None, kind="object
             f"Received: {config}"
         )
     inner = config.get("config", {})
-    found, cls, name = _io.lookup_envelope(config, objects)
+    found, cls, name = _core.lookup_envelope(config, objects)
     if cls is None:
         raise ValueError(
             f"Unknown {kind} {'function' if found == 'function' else 'class'}: '{name}'. "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from keras_on_jax.backend import config, dtype_policies, naming
+from keras_on_jax.backend import config, dtype_policies, naming, stateful_jit
 from keras_on_jax.backend.variables import Variable
 
 _ALLOWED_REDUCTIONS = (
@@ -60,6 +60,13 @@ class Loss:
         return self._dtype
 
     def __call__(self, y_true, y_pred, sample_weight=None):
+        # Called eagerly again with the same shapes: one compiled program (stateful_jit).
+        out = stateful_jit.call_method(self, Loss._compute, y_true, y_pred, sample_weight)
+        if out is stateful_jit.NOT_COMPILED:
+            out = self._compute(y_true, y_pred, sample_weight)
+        return out
+
+    def _compute(self, y_true, y_pred, sample_weight=None):
         y_pred = _map_structure(lambda x: _to_array(x, self.dtype), y_pred)
         y_true = _map_structure(lambda x: _to_array(x, self.dtype), y_true)
         losses, mask = self._call_with_mask(y_true, y_pred)

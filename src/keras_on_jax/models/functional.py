@@ -1,4 +1,9 @@
-"""Functional models: a graph of layer calls from `keras.Input`s to outputs."""
+"""Functional models: a graph of layer and op calls from `keras.Input`s to outputs.
+
+The graph's operations are layers and `keras.Operation`s (the nodes `keras.ops`
+functions, operators and slices record on KerasTensors); `model.layers` lists the layers,
+`model.operations` all of them, in Keras's order.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +14,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from keras_on_jax import serialization
 from keras_on_jax.backend import dtypes
-from keras_on_jax.layers.layer import _flatten
+from keras_on_jax.layers.layer import Layer, _flatten
 from keras_on_jax.backend.keras_tensor import KerasTensor
 from keras_on_jax.models.model import Model
 
@@ -186,7 +192,8 @@ class Functional(Model):
         nodes, layers = map_graph(flat_inputs, flat_outputs)
         self._graph_nodes = [n for n in nodes if not n.is_input or id(n.output_tensors[0]) not in {id(t) for t in flat_inputs}]
         self._graph_nodes = [n for n in self._graph_nodes if not (n.is_input)]
-        self._functional_layers = layers
+        self._operations = layers
+        self._functional_layers = [op for op in layers if isinstance(op, Layer)]
         self._tracked_attrs.append("_functional_layers")
         self.built = True
         self._build_shapes = _structure_like(inputs, [t.shape for t in flat_inputs])
@@ -194,6 +201,11 @@ class Functional(Model):
     @property
     def layers(self):
         return list(self._functional_layers)
+
+    @property
+    def operations(self):
+        """The layers and ops of the graph, in the order of `get_config()["layers"]`."""
+        return list(self._operations)
 
     @property
     def inputs(self):
@@ -444,13 +456,13 @@ class Functional(Model):
         return Model.get_layer(self, name=name, index=index)
 
     def get_config(self):
-        from keras_on_jax.io import functional_config
+        from keras_on_jax.models import functional_config
 
         return functional_config.functional_get_config(self)
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from keras_on_jax.io import functional_config
+        from keras_on_jax.models import functional_config
 
         return functional_config.functional_from_config(cls, config, custom_objects=custom_objects)
 
@@ -459,7 +471,8 @@ def node_call_kwargs(node, values, training):
     """The keyword arguments of `node`'s call, with the model's `training` where the node
     did not fix its own."""
     kwargs = _fill_in(node.call_kwargs, values)
-    if (training is not None and "training" in node.operation._call_signature.parameters
+    signature = getattr(node.operation, "_call_signature", None)  # ops take no `training`
+    if (training is not None and signature is not None and "training" in signature.parameters
             and not _explicit_training(node.operation, kwargs)):
         kwargs["training"] = training
     return kwargs
@@ -477,3 +490,7 @@ def _explicit_training(operation, kwargs):
     param = operation._call_signature.parameters.get("training")
     default = None if param is None or param.default is inspect.Parameter.empty else param.default
     return value != default
+
+
+# Keras 3 writes its Functional class by its source module.
+serialization.register_public_class(Functional, "keras.src.models.functional", "Functional")

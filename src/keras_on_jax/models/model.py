@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from keras_on_jax import serialization
 from keras_on_jax.layers.layer import Layer
 from keras_on_jax.training.trainer import Trainer
 
@@ -196,3 +197,6 @@ def _is_input_layer(layer):
     from keras_on_jax.layers.core.input_layer import InputLayer
 
     return isinstance(layer, InputLayer)
+
+
+serialization.register_public_class(Model, "keras")

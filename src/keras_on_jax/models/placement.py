@@ -109,7 +109,12 @@ class _Plan:
         nodes = model._graph_nodes
         segments = []
         for node in nodes:
-            dev = node.device if node.device is not None else default_device()
+            if node.device is not None:
+                dev = node.device
+            elif segments and not hasattr(node.operation, "variables"):
+                dev = segments[-1].device  # an op (no weights) runs where its input was made
+            else:
+                dev = default_device()
             if segments and segments[-1].device == dev:
                 segments[-1].nodes.append(node)
             else:
@@ -130,7 +135,7 @@ class _Plan:
                     if producer.get(id(t)) != i:
                         ins.setdefault(id(t), t)
                 layer = node.operation
-                if id(layer) not in seen_layers:
+                if id(layer) not in seen_layers and hasattr(layer, "_flatten_layers"):
                     seen_layers.add(id(layer))
                     seg.reg_layers.append(layer)
             seg.inputs = list(ins.values())
@@ -149,7 +154,7 @@ class _Plan:
     def segment_variables(self, seg):
         out, seen = [], set()
         for node in seg.nodes:
-            for v in node.operation.variables:
+            for v in getattr(node.operation, "variables", ()):
                 if id(v) not in seen:
                     seen.add(id(v))
                     out.append(v)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from keras_on_jax import serialization
 from keras_on_jax.layers.core.input_layer import InputLayer
 from keras_on_jax.layers.layer import Layer
 from keras_on_jax.backend.keras_tensor import KerasTensor
@@ -232,8 +233,6 @@ class Sequential(Model):
         return super().compute_output_spec(*args, **kwargs)
 
     def get_config(self):
-        from keras_on_jax.io import serialization
-
         layer_configs = [serialization.serialize_keras_object(l) for l in self._seq_layers]
         config = Layer.get_config(self)
         config.pop("batch_input_shape", None)
@@ -244,8 +243,6 @@ class Sequential(Model):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from keras_on_jax.io import serialization
-
         config = dict(config)
         layer_configs = config.pop("layers")
         build_input_shape = config.pop("build_input_shape", None)
@@ -258,3 +255,6 @@ class Sequential(Model):
         if not model.built and build_input_shape is not None:
             model.build(tuple(build_input_shape))
         return model
+
+
+serialization.register_public_class(Sequential, "keras")

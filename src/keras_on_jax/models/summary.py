@@ -52,7 +52,7 @@ def _is_sequential_like(model):
         return True
     if not isinstance(model, Functional):
         return True
-    for layer in model.layers:
+    for layer in model.operations:
         if len(layer._inbound_nodes) > 1:
             return False
         for node in layer._inbound_nodes:
@@ -85,7 +85,9 @@ def print_summary(model, line_length=None, positions=None, print_fn=None,
     sequential_like = _is_sequential_like(model)
     from keras_on_jax.models.sequential import Sequential
 
-    layers = model.layers if isinstance(model, Sequential) else getattr(model, "layers", [])
+    # A Functional model lists its ops too (`model.operations`), as Keras 3 does.
+    layers = model.layers if isinstance(model, Sequential) else (
+        getattr(model, "operations", None) or getattr(model, "layers", []))
     if sequential_like:
         default_length, positions = 88, positions or [0.45, 0.80, 1.0]
         header = ["Layer (type)", "Output Shape", "Param #"]
@@ -122,7 +124,9 @@ def print_summary(model, line_length=None, positions=None, print_fn=None,
         return out
 
     def fields_for(layer, prefix=""):
-        if not layer.built:
+        if not hasattr(layer, "built"):  # an op: no weights
+            params = "0"
+        elif not layer.built:
             params = "0 (unbuilt)"
         else:
             params = f"{layer.count_params():,}"
@@ -130,7 +134,7 @@ def print_summary(model, line_length=None, positions=None, print_fn=None,
         if not sequential_like:
             fields.append(_connections(layer, model))
         if show_trainable:
-            fields.append(("Y" if layer.trainable else "N") if layer.weights else "-")
+            fields.append(("Y" if layer.trainable else "N") if getattr(layer, "weights", None) else "-")
         return fields
 
     rows = []

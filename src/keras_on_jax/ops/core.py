@@ -81,13 +81,15 @@ def saturate_cast(x, dtype):
             lo = builtins.max(float(lo), float(in_info.min))
             hi = builtins.min(float(hi), float(in_info.max))
             # Clip in the input dtype; bounds that aren't exactly representable are
-            # nudged inward so the cast cannot overflow.
-            lo_t = jnp.asarray(lo, in_dtype)
-            hi_t = jnp.asarray(hi, in_dtype)
-            if float(hi_t) > hi:
-                hi_t = jnp.nextafter(hi_t, jnp.asarray(0, in_dtype))
-            if float(lo_t) < lo:
-                lo_t = jnp.nextafter(lo_t, jnp.asarray(0, in_dtype))
+            # nudged inward so the cast cannot overflow. The bounds are constants, computed
+            # now even under `jit` (they need `float()`).
+            with jax.ensure_compile_time_eval():
+                lo_t = jnp.asarray(lo, in_dtype)
+                hi_t = jnp.asarray(hi, in_dtype)
+                if float(hi_t) > hi:
+                    hi_t = jnp.nextafter(hi_t, jnp.asarray(0, in_dtype))
+                if float(lo_t) < lo:
+                    lo_t = jnp.nextafter(lo_t, jnp.asarray(0, in_dtype))
             x = jnp.clip(x, lo_t, hi_t)
     return x.astype(dtype)
 
@@ -229,3 +231,9 @@ __all__ = [
     'scatter', 'scatter_update', 'shape', 'slice', 'slice_update', 'stop_gradient', 'switch',
     'unstack', 'vectorized_map', 'while_loop',
 ]
+
+
+# Calls on KerasTensors build graph nodes (the classes of ops/op_table.py).
+from keras_on_jax.ops.builtin_ops import make_symbolic  # noqa: E402
+
+make_symbolic(globals(), "core")

@@ -42,3 +42,9 @@ def rearrange(tensor, pattern, **axes_lengths):
     x = jnp.reshape(tensor, [sizes[a] for a in flat_in])
     x = jnp.transpose(x, [flat_in.index(a) for a in flat_out])
     return jnp.reshape(x, [math.prod(sizes[a] for a in g) for g in out_groups])
+
+
+# Calls on KerasTensors build graph nodes (the classes of ops/op_table.py).
+from keras_on_jax.ops.builtin_ops import make_symbolic  # noqa: E402
+
+make_symbolic(globals(), "einops")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import jax
 import jax.numpy as jnp
 
@@ -261,7 +263,7 @@ def _patches(images, size, strides, dilation_rate, padding, data_format, n):
     if not strides:
         strides = size
     channels = images.shape[-1] if data_format == "channels_last" else images.shape[-(n + 1)]
-    out_dim = int(jnp.prod(jnp.asarray(size))) * channels
+    out_dim = math.prod(size) * channels
     kernel = jnp.eye(out_dim, dtype=images.dtype).reshape(*size, channels, out_dim)
     unbatched = images.ndim == n + 1
     if unbatched:
@@ -278,7 +280,10 @@ def extract_patches(images, size, strides=None, dilation_rate=1, padding="valid"
 
 def extract_patches_3d(volumes, size, strides=None, dilation_rate=1, padding="valid", data_format=None):
     """Extract 3D patches from volumes into the channel axis."""
-    return _patches(volumes, size, strides, dilation_rate, padding, data_format, 3)
+    # Through `extract_patches` with a 3-tuple size: one op class (ExtractPatches), as in Keras.
+    size = (size,) * 3 if isinstance(size, int) else size
+    strides = (strides,) * 3 if isinstance(strides, int) else strides
+    return extract_patches(volumes, size, strides, dilation_rate, padding, data_format)
 
 
 def _check_two_of(a, b, c, names):
@@ -508,3 +513,9 @@ __all__ = [
     'perspective_transform', 'resize', 'rgb_to_grayscale', 'rgb_to_hsv', 'scale_and_translate',
     'sobel_edges', 'ssim',
 ]
+
+
+# Calls on KerasTensors build graph nodes (the classes of ops/op_table.py).
+from keras_on_jax.ops.builtin_ops import make_symbolic  # noqa: E402
+
+make_symbolic(globals(), "image")

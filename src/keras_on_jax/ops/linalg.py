@@ -115,3 +115,9 @@ __all__ = [
     'cholesky', 'cholesky_inverse', 'det', 'eig', 'eigh', 'inv', 'jvp', 'lstsq', 'lu_factor',
     'matrix_rank', 'norm', 'pinv', 'qr', 'solve', 'solve_triangular', 'svd',
 ]
+
+
+# Calls on KerasTensors build graph nodes (the classes of ops/op_table.py).
+from keras_on_jax.ops.builtin_ops import make_symbolic  # noqa: E402
+
+make_symbolic(globals(), "linalg")

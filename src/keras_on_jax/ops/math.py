@@ -241,3 +241,9 @@ __all__ = [
     'irfft', 'istft', 'logdet', 'logsumexp', 'rfft', 'rsqrt', 'segment_max', 'segment_min',
     'segment_prod', 'segment_sum', 'stft', 'top_k', 'view_as_complex', 'view_as_real',
 ]
+
+
+# Calls on KerasTensors build graph nodes (the classes of ops/op_table.py).
+from keras_on_jax.ops.builtin_ops import make_symbolic  # noqa: E402
+
+make_symbolic(globals(), "math")

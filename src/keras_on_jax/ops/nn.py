@@ -806,3 +806,9 @@ __all__ = [
     'softplus', 'softsign', 'space_to_depth', 'sparse_categorical_crossentropy', 'sparse_plus',
     'sparse_sigmoid', 'sparsemax', 'squareplus', 'swish', 'tanh_shrink', 'threshold', 'unfold',
 ]
+
+
+# Calls on KerasTensors build graph nodes (the classes of ops/op_table.py).
+from keras_on_jax.ops.builtin_ops import make_symbolic  # noqa: E402
+
+make_symbolic(globals(), "nn")

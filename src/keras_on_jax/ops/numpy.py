@@ -746,3 +746,9 @@ __all__ = [
     'vander', 'var', 'vdot', 'vectorize', 'view', 'vsplit', 'vstack', 'where', 'zeros',
     'zeros_like',
 ]
+
+
+# Calls on KerasTensors build graph nodes (the classes of ops/op_table.py).
+from keras_on_jax.ops.builtin_ops import make_symbolic  # noqa: E402
+
+make_symbolic(globals(), "numpy")

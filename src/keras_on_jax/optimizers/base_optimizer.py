@@ -29,6 +29,7 @@ import optax
 
 from keras_on_jax.backend import config, naming, scopes
 from keras_on_jax.backend.variables import Variable
+from keras_on_jax.optimizers import compiled_apply
 from keras_on_jax.optimizers.schedules import learning_rate_schedule
 
 # ----------------------------------------------------------------------------------------
@@ -613,6 +614,12 @@ class Optimizer:
             self._check_variables_are_known(trainable_variables)
 
         grads = [None if g is None else _to_array(g) for g in grads]
+        if compiled_apply.run(self, grads, trainable_variables):
+            return
+        self._apply_filtered(grads, trainable_variables)
+
+    def _apply_filtered(self, grads, trainable_variables):
+        """`apply` once the optimizer is built and the gradients are arrays."""
         grads, trainable_variables = self._filter_empty_gradients(grads, trainable_variables)
         # As Keras 3: every variable passed in is updated, whatever its current
         # `trainable` flag. The trainer passes the set frozen at compile() (the FAQ's GAN

@@ -1,7 +1,7 @@
 """`keras.saving`: save/load models and weights, and the custom-object registry."""
 
 from keras_on_jax.io.saving_api import load_model, load_weights, save_model, save_weights
-from keras_on_jax.io.serialization import (
+from keras_on_jax.serialization import (
     CustomObjectScope,
     custom_object_scope,
     deserialize_keras_object,

@@ -33,6 +33,11 @@ draws the same mask), and differentiates it with `jax.vjp`. A `gradient` taken w
 other tapes record is itself recorded on them, as a node that redoes that replay from the
 outer replay's values, so nested tapes give gradients of gradients. Gradients with respect
 to watched arrays (`tape.watch(x)`) always use this path, also inside the trainer's step.
+An eager loop records the same nodes every step: after a few steps the replay and its vjp
+run as one compiled program per recorded structure (`training/compiled_tape.py`).
+
+Inside `keras_on_jax.function` the function is re-runnable like the trainer's step, so
+the first mechanism applies there.
 
 A `jax.numpy` function called directly on recorded values outside the trainer's step cannot
 be connected: `gradient` then raises a `ValueError` that says so and points to `keras.ops`
@@ -134,7 +139,7 @@ def _objects(structure, cls):
 
 def _substitute(structure, env):
     """Replace array leaves whose id is in `env` by the recomputed values."""
-    if _is_array(structure):
+    if isinstance(structure, (jax.Array, np.ndarray)):
         entry = env.get(id(structure))
         return structure if entry is None else entry
     if isinstance(structure, tuple) and hasattr(structure, "_fields"):
@@ -607,8 +612,13 @@ def _rerun(parent, stop_at, tape_index, injections):
         context.stack = list(root.call_stack)
         st.tapes, st.depth, st.run = [], 0, run
         _refresh()
-        with scopes.StatelessScope(list(zip(root.variables, root.values))):
-            root.fn()
+        # The re-run's layer calls refill `add_loss` lists: put back what the step had.
+        with scopes.StatelessScope(list(zip(root.variables, root.values))), \
+                scopes.LayerCallLog() as call_log:
+            try:
+                root.fn()
+            finally:
+                call_log.restore()
     except _StopReplay as stop:
         if stop.run is not run:
             raise
@@ -846,7 +856,8 @@ class GradientTape:
                     for node in needed:
                         args = _substitute(node.args, env)
                         kwargs = _substitute(node.kwargs, env)
-                        snap = [(v, val) for v, val in node.snapshot
+                        snap = [(v, seed.get(id(val), val) if seed else val)
+                                for v, val in node.snapshot
                                 if id(v) not in source_var_ids and id(v) not in outer_ids]
                         if node.layer is not None:
                             with scopes.StatelessScope(snap):
@@ -1009,7 +1020,7 @@ class GradientTape:
         idx = [i for i, d in enumerate(diff) if d]
         connected = self._connected(target, flat)
 
-        def compute(full, seed=None):
+        def compute(full, seed=None, output_gradients=output_gradients):
             def partial(sub_values):
                 current = list(full)
                 for i, v in zip(idx, sub_values):
@@ -1033,10 +1044,17 @@ class GradientTape:
                     result[i] = jnp.zeros(jnp.shape(full[i]), dtype=jnp.result_type(full[i]))
             return result
 
-        result = compute(values)
         st = _state()
         outer = [t for t in st.tapes
                  if t is not self and t._recording and t._depth == st.depth]
+        result = None
+        if not outer:  # eagerly, the same replay as one compiled program
+            from keras_on_jax.training import compiled_tape
+
+            result = compiled_tape.gradient(fn, target, flat, values, output_gradients,
+                                            (tuple(idx), tuple(connected), mode), compute)
+        if result is None:
+            result = compute(values)
         if outer:  # a gradient taken while other tapes record: recorded, for second order
             self._record_gradient_node(outer, fn, flat, values, compute, result)
         if not self._persistent:
@@ -1068,6 +1086,7 @@ class GradientTape:
                     full[i] = _raw_current(flat[i])
             return compute(full, seed)
 
+        replay._tape_fresh = True  # a new closure each step: see compiled_tape
         snapshot = [pair for node in fn.needed for pair in node.snapshot]
         snapshot += [(flat[i], values[i]) for i in variable_pos]
         node = _Node(replay, (list(external), [flat[i] for i in array_pos]), {}, list(result),

@@ -22,6 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from keras_on_jax import serialization
 from keras_on_jax.backend import random as random_lib
 from keras_on_jax.backend import scopes
 from keras_on_jax.training import data_adapters
@@ -920,11 +921,21 @@ class Trainer:
         return self._compile_config
 
     def compile_from_config(self, config):
-        from keras_on_jax.io import serialization
-
         config = serialization.deserialize_keras_object(config) if "module" in (config or {}) else config
         if config:
             self.compile(**config)
+
+    # Hooks of the serialization core: the `compile_config` entry of a saved model.
+    # (The module loads on first save/load, not at `import keras_on_jax`.)
+    def _saved_compile_config(self):
+        from keras_on_jax.training import compile_config
+
+        return compile_config.serialize_compile_config(self)
+
+    def _compile_from_saved_config(self, config, custom_objects=None):
+        from keras_on_jax.training import compile_config
+
+        compile_config.compile_model_from_config(self, config, custom_objects)
 
     def make_train_function(self, force=False):
         return self._function("train", self.steps_per_execution)[0]
@@ -998,31 +1009,11 @@ def _epoch_rows(adapter):
             for b in adapter.epoch_plan()]
 
 
-_INTERNAL_CALLBACKS = ("ProgbarLogger", "History")
-
-
 def _has_user_batch_hooks(callbacks, kind):
-    from keras_on_jax.callbacks import Callback
-
-    for cb in getattr(callbacks, "callbacks", []):
-        if type(cb).__name__ in _INTERNAL_CALLBACKS:
-            continue
-        observes = getattr(cb, "_observes_batches", None)
-        if observes is not None and type(cb).__module__.startswith("keras_on_jax.callbacks"):
-            # A built-in callback (not a user's subclass) whose batch hooks may be idle.
-            if observes(kind):
-                return True
-            continue
-        for hook in (f"on_{kind}_batch_begin", f"on_{kind}_batch_end"):
-            method = getattr(type(cb), hook, None)
-            if method is not None and method is not getattr(Callback, hook, None):
-                return True
-        if kind == "train":
-            for hook in ("on_batch_begin", "on_batch_end"):
-                method = getattr(type(cb), hook, None)
-                if method is not None and method is not getattr(Callback, hook, None):
-                    return True
-    return False
+    observes = getattr(callbacks, "observes_batches", None)
+    if observes is None:  # a user's own callback container: assume it watches batches
+        return bool(getattr(callbacks, "callbacks", None))
+    return observes(kind)
 
 
 def _current_distribution():

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import inspect
 
-from keras_on_jax.io import serialization as _registry
+from keras_on_jax import serialization as _registry
 
 _PASSIVE = "__passive_serialization__"
 

@@ -90,7 +90,7 @@ def _label(layer, show_layer_names, show_layer_activations, show_dtype, show_sha
             dtype = None
         cells.append(f"Output dtype: <b>{dtype or '?'}</b>")
     row = "".join(f'<td bgcolor="white"><font point-size="14">{c}</font></td>' for c in cells)
-    if show_trainable and layer.weights:
+    if show_trainable and getattr(layer, "weights", None):
         color, text = ("forestgreen", "Trainable") if layer.trainable else ("firebrick", "Non-trainable")
         row += f'<td bgcolor="{color}"><font point-size="14" color="white"><b>{text}</b></font></td>'
     if row:
@@ -156,7 +156,7 @@ def model_to_dot(model, show_shapes=False, show_dtype=False, show_layer_names=Tr
         dot.add_node(make_node(model))  # a subclassed model is one box
         return dot
     else:
-        layers = model.layers
+        layers = model.operations  # ops are boxes too, as in Keras 3
     for layer in layers:
         if expand_nested and _is_model(layer):
             dot.add_subgraph(model_to_dot(layer, show_shapes, show_dtype, show_layer_names, rankdir,

@@ -28,6 +28,7 @@ from keras_on_jax.backend import dtypes, naming, scopes
 from keras_on_jax.backend import random as backend_random
 from keras_on_jax.backend.variables import Variable
 from keras_on_jax.layers.layer import Layer
+from keras_on_jax.serialization import deserialize_keras_object, serialize_keras_object
 
 _CALL_FN_ARGUMENTS = ("params", "state", "rng", "inputs", "training")
 _INIT_FN_ARGUMENTS = ("rng", "inputs", "training")
@@ -228,8 +229,6 @@ class JaxLayer(Layer):
 
     # ---- config -------------------------------------------------------------------------
     def get_config(self):
-        from keras_on_jax.io.serialization import serialize_keras_object
-
         config = super().get_config()
         config.update({
             "call_fn": serialize_keras_object(self.call_fn),
@@ -240,8 +239,6 @@ class JaxLayer(Layer):
 
     @classmethod
     def from_config(cls, config):
-        from keras_on_jax.io.serialization import deserialize_keras_object
-
         config = dict(config)
         for key in ("call_fn", "init_fn"):
             if not callable(config.get(key)):  # the loader may have resolved them already
@@ -328,8 +325,6 @@ class FlaxLayer(JaxLayer):
         return {"dropout": self._get_call_seed()} if training else {}
 
     def get_config(self):
-        from keras_on_jax.io.serialization import serialize_keras_object
-
         if not hasattr(self.module, "get_config"):
             raise TypeError(
                 f"Cannot serialize object {self.module!r} of type {type(self.module)}. To "
@@ -347,8 +342,6 @@ class FlaxLayer(JaxLayer):
 
     @classmethod
     def from_config(cls, config):
-        from keras_on_jax.io.serialization import deserialize_keras_object
-
         config = dict(config)
         module = config["module"]
         if isinstance(module, dict):

@@ -18,8 +18,9 @@ import types
 
 import jax
 
-from keras_on_jax.layers.layer import Layer, _map_shapes, _trace_output_spec
+from keras_on_jax import serialization
 from keras_on_jax.backend.keras_tensor import KerasTensor
+from keras_on_jax.layers.layer import Layer, _map_shapes, _trace_output_spec
 
 
 def func_dump(func):
@@ -57,56 +58,6 @@ def func_load(code, defaults=None, closure=None, globs=None):
                               name=code.co_name, argdefs=defaults, closure=closure)
 
 
-def _serialization_module():
-    try:
-        from keras_on_jax.io import serialization  # the shared serializer, when present
-    except Exception:  # pragma: no cover - depends on what the tree provides
-        return None
-    return serialization
-
-
-def _serialize_object(obj):
-    ser = _serialization_module()
-    if ser is not None and hasattr(ser, "serialize_keras_object"):
-        return ser.serialize_keras_object(obj)
-    if obj is None or isinstance(obj, (bool, int, float, str)):
-        return obj
-    if isinstance(obj, (list, tuple)):
-        return [_serialize_object(v) for v in obj]
-    if isinstance(obj, dict):
-        return {k: _serialize_object(v) for k, v in obj.items()}
-    if isinstance(obj, types.FunctionType) or callable(obj):
-        name = getattr(obj, "__name__", None)
-        if name is None:
-            raise ValueError(f"Cannot serialize {obj!r}: it has no `__name__`.")
-        return {"module": "builtins", "class_name": "function", "config": name,
-                "registered_name": "function"}
-    from keras_on_jax.initializers._serialization import serialize_value
-
-    return serialize_value(obj)
-
-
-def _deserialize_object(config, custom_objects=None):
-    ser = _serialization_module()
-    if ser is not None and hasattr(ser, "deserialize_keras_object"):
-        return ser.deserialize_keras_object(config, custom_objects=custom_objects)
-    custom_objects = custom_objects or {}
-    if isinstance(config, dict) and config.get("class_name") == "function":
-        name = config["config"]
-        if name in custom_objects:
-            return custom_objects[name]
-        raise TypeError(
-            f"Could not locate function '{name}'. Make sure custom classes and functions "
-            "are decorated with `@keras.saving.register_keras_serializable()` or passed "
-            f"in `custom_objects`. Full object config: {config}"
-        )
-    if isinstance(config, dict) and "class_name" not in config:
-        return {k: _deserialize_object(v, custom_objects) for k, v in config.items()}
-    if isinstance(config, list):
-        return [_deserialize_object(v, custom_objects) for v in config]
-    return config
-
-
 def _is_lambda_config(config):
     return isinstance(config, dict) and config.get("class_name") == "__lambda__"
 
@@ -120,13 +71,6 @@ def _raise_for_lambda_deserialization(safe_mode):
             "artifact, you can override this error by passing `safe_mode=False` to the "
             "loading function, or calling `keras.config.enable_unsafe_deserialization()`."
         )
-
-
-def _in_safe_mode():
-    ser = _serialization_module()
-    if ser is not None and hasattr(ser, "in_safe_mode"):
-        return ser.in_safe_mode()
-    return None
 
 
 class Lambda(Layer):
@@ -211,8 +155,8 @@ class Lambda(Layer):
             if callable(self.mask):
                 config["mask"] = self._serialize_function_to_config(self.mask)
             else:
-                config["mask"] = _serialize_object(self.mask)
-        config["arguments"] = _serialize_object(self.arguments)
+                config["mask"] = serialization.serialize_keras_object(self.mask)
+        config["arguments"] = serialization.serialize_keras_object(self.arguments)
         base_config = super().get_config()
         return {**base_config, **config}
 
@@ -223,7 +167,7 @@ class Lambda(Layer):
             return {"class_name": "__lambda__",
                     "config": {"code": code, "defaults": defaults, "closure": closure}}
         if callable(fn):
-            return _serialize_object(fn)
+            return serialization.serialize_keras_object(fn)
         raise ValueError(
             f"Invalid input type for serialization. Received: {fn} of type {type(fn)}."
         )
@@ -231,7 +175,7 @@ class Lambda(Layer):
     @classmethod
     def from_config(cls, config, custom_objects=None, safe_mode=None):
         config = dict(config)
-        effective = safe_mode if safe_mode is not None else _in_safe_mode()
+        effective = safe_mode if safe_mode is not None else serialization.in_safe_mode()
         safe_mode = effective is not False
 
         def load(fn_config):
@@ -244,7 +188,7 @@ class Lambda(Layer):
                 inner = fn_config["config"]
                 return func_load(inner["code"], defaults=inner["defaults"],
                                  closure=inner["closure"])
-            return _deserialize_object(fn_config, custom_objects=custom_objects)
+            return serialization.deserialize_keras_object(fn_config, custom_objects=custom_objects)
 
         config["function"] = load(config["function"])
         if "output_shape" in config:
@@ -255,5 +199,5 @@ class Lambda(Layer):
         if "mask" in config:
             config["mask"] = load(config["mask"])
         if "arguments" in config:
-            config["arguments"] = _deserialize_object(config["arguments"], custom_objects=custom_objects)
+            config["arguments"] = serialization.deserialize_keras_object(config["arguments"], custom_objects=custom_objects)
         return super().from_config(config)

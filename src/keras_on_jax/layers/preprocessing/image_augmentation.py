@@ -35,6 +35,7 @@ from keras_on_jax.layers.preprocessing.image import (
     affine_transform,
 )
 from keras_on_jax.ops import image as ops_image
+from keras_on_jax.serialization import deserialize_keras_object, serialize_keras_object
 
 _VALUE_RANGE_ERROR = "The `value_range` argument should be a list of two numbers. "
 
@@ -1144,8 +1145,6 @@ class Pipeline(Layer):
 
     @classmethod
     def from_config(cls, config):
-        from keras_on_jax.io.serialization import deserialize_keras_object
-
         layers = config.get("layers")
         if not isinstance(layers, (list, tuple)):
             raise ValueError(
@@ -1156,8 +1155,6 @@ class Pipeline(Layer):
         return cls(**config)
 
     def get_config(self):
-        from keras_on_jax.io.serialization import serialize_keras_object
-
         return {"layers": [serialize_keras_object(layer) for layer in self._pipeline_layers],
                 "name": self.name}
 

@@ -10,6 +10,7 @@ from keras_on_jax.backend import config
 from keras_on_jax.backend.keras_tensor import KerasTensor
 from keras_on_jax.layers.preprocessing._host_layer import HostLayer, to_numpy_input, to_str_array
 from keras_on_jax.layers.preprocessing.index_lookup import StringLookup, listify
+from keras_on_jax.serialization import deserialize_keras_object, serialize_keras_object
 
 _PUNCTUATION = re.compile(r'[!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~\']')
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
@@ -273,13 +274,10 @@ class TextVectorization(HostLayer):
         base = super().get_config()
         standardize = self._standardize
         split = self._split
-        if callable(standardize) or callable(split):
-            from keras_on_jax.saving import serialize_keras_object  # noqa: PLC0415
-
-            if callable(standardize):
-                standardize = serialize_keras_object(standardize)
-            if callable(split):
-                split = serialize_keras_object(split)
+        if callable(standardize):
+            standardize = serialize_keras_object(standardize)
+        if callable(split):
+            split = serialize_keras_object(split)
         base.update({
             "max_tokens": self._lookup_layer.max_tokens,
             "standardize": standardize,
@@ -302,8 +300,6 @@ class TextVectorization(HostLayer):
         config_ = dict(config_)
         for key in ("standardize", "split"):
             if config_.get(key) is not None and not isinstance(config_[key], str) and not callable(config_[key]):
-                from keras_on_jax.saving import deserialize_keras_object  # noqa: PLC0415
-
                 config_[key] = deserialize_keras_object(config_[key])
         if isinstance(config_.get("ngrams"), list):
             config_["ngrams"] = tuple(config_["ngrams"])

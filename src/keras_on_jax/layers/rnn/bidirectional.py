@@ -7,6 +7,7 @@ import inspect
 
 import jax.numpy as jnp
 
+from keras_on_jax import serialization
 from keras_on_jax.backend import scopes
 from keras_on_jax.layers.layer import Layer
 
@@ -203,8 +204,6 @@ class Bidirectional(Layer):
         return output_mask
 
     def get_config(self):
-        from keras_on_jax.io import serialization
-
         config = {"merge_mode": self.merge_mode}
         config["layer"] = serialization.serialize_keras_object(self.forward_layer)
         config["backward_layer"] = serialization.serialize_keras_object(self.backward_layer)
@@ -212,8 +211,6 @@ class Bidirectional(Layer):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from keras_on_jax.io import serialization
-
         config = copy.deepcopy(config)
         config["layer"] = serialization.deserialize_keras_object(
             config["layer"], custom_objects=custom_objects)

@@ -14,6 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from keras_on_jax import serialization
 from keras_on_jax.backend import scopes
 from keras_on_jax.backend.variables import Variable
 from keras_on_jax.layers.layer import Layer
@@ -456,8 +457,6 @@ class RNN(Layer):
                 self._maybe_reset_dropout_masks(c)
 
     def get_config(self):
-        from keras_on_jax.io import serialization
-
         config = {
             "return_sequences": self.return_sequences,
             "return_state": self.return_state,
@@ -472,8 +471,6 @@ class RNN(Layer):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from keras_on_jax.io import serialization
-
         config = dict(config)
         cell = serialization.deserialize_keras_object(config.pop("cell"),
                                                        custom_objects=custom_objects)

@@ -6,6 +6,7 @@ import inspect
 
 import jax.numpy as jnp
 
+from keras_on_jax import serialization
 from keras_on_jax.backend import scopes
 from keras_on_jax.layers.layer import Layer
 from keras_on_jax.layers.rnn.rnn import is_nested
@@ -104,15 +105,11 @@ class StackedRNNCells(Layer):
         self.built = True
 
     def get_config(self):
-        from keras_on_jax.io import serialization
-
         config = {"cells": [serialization.serialize_keras_object(c) for c in self.cells]}
         return {**super().get_config(), **config}
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from keras_on_jax.io import serialization
-
         config = dict(config)
         cells = [serialization.deserialize_keras_object(c, custom_objects=custom_objects)
                  for c in config.pop("cells")]

@@ -12,8 +12,28 @@ from __future__ import annotations
 
 import collections
 
-from keras_on_jax.io import serialization
+from keras_on_jax import serialization
+from keras_on_jax.models import keras2_ops
+from keras_on_jax.ops.builtin_ops import resolve_op_class
 from keras_on_jax.backend.keras_tensor import KerasTensor
+
+
+def _operations(model):
+    """The model's layers and ops (Keras writes both in `layers`)."""
+    return getattr(model, "operations", None) or model.layers
+
+
+_TF_OP_LAYERS = ("TFOpLambda", "SlicingOpLambda")
+
+
+def _legacy_op_entry(envelope):
+    """An op node of a legacy `.h5` config (Keras 3 writes them without a module, so
+    `Add` could be the layer): ops' configs have no `trainable`, layers' always do."""
+    config = envelope.get("config")
+    if envelope.get("module") or not isinstance(config, dict) or "trainable" in config:
+        return None
+    cls = resolve_op_class(envelope["class_name"], None)
+    return None if cls is None else cls.from_config(config)
 
 
 def _model_nodes(model):
@@ -38,7 +58,7 @@ def functional_get_config(model):
         layer = t._keras_history[0]
         node_ids.add(id(layer._inbound_nodes[t._keras_history[1]]))
     kept_index = {}
-    for layer in model.layers:
+    for layer in _operations(model):
         for i, node in enumerate(_kept_nodes(layer, node_ids)):
             kept_index[id(node)] = i
 
@@ -63,7 +83,7 @@ def functional_get_config(model):
         return serialization.serialize_keras_object(value)
 
     layer_configs = []
-    for layer in model.layers:
+    for layer in _operations(model):
         entry = serialization.serialize_keras_object(layer)
         entry["name"] = layer.name
         nodes = []
@@ -122,18 +142,26 @@ def _parse_k3_value(value):
     return ("__raw__", value)
 
 
-def _parse_node(node, layer_names, k2):
-    """Return (args, kwargs) with `_Ref`s, from a K3 dict node or a K2 list node."""
+def _parse_node(node, layer_names, k2, keeps_structure=False):
+    """Return (args, kwargs) with `_Ref`s, from a K3 dict node or a K2 list node.
+
+    A Keras 2 node is a list of slots `[name, node, tensor(, kwargs)]`, one per input
+    tensor; a TF-op layer (`keeps_structure`) writes a single input as the slot itself,
+    and a constant input as `["_CONSTANT_VALUE", -1, value, kwargs]`.
+    """
     if isinstance(node, dict):
         args = _parse_k3_value(node.get("args", []))
         kwargs = _parse_k3_value(node.get("kwargs", {}))
         return args, kwargs
-    # Keras 2: a list of slots [name, node, tensor(, kwargs)]
-    slots = node
+    single = bool(node) and isinstance(node[0], str)
+    slots = [node] if single else node
     refs = []
     kwargs = {}
     for slot in slots:
-        refs.append(_Ref(slot[0], int(slot[1]), int(slot[2])))
+        if slot[0] == "_CONSTANT_VALUE":
+            refs.append(("__raw__", slot[2]))
+        else:
+            refs.append(_Ref(slot[0], int(slot[1]), int(slot[2])))
         if len(slot) > 3 and slot[3]:
             kwargs = slot[3]
 
@@ -145,7 +173,7 @@ def _parse_node(node, layer_names, k2):
         return ("__raw__", v)
 
     kwargs = {k: k2_kw(v) for k, v in kwargs.items()}
-    args = [refs[0]] if len(refs) == 1 else [refs]
+    args = [refs[0]] if (single or (len(refs) == 1 and not keeps_structure)) else [refs]
     return args, kwargs
 
 
@@ -167,7 +195,16 @@ def functional_from_config(cls, config, custom_objects=None):
     order = []
     for entry in layer_configs:
         name = entry.get("name") or entry.get("config", {}).get("name")
+        if entry.get("class_name") in _TF_OP_LAYERS:  # Keras 2: becomes keras.ops calls
+            layers[name] = keras2_ops.TFOpCall(name, entry["config"]["function"])
+            order.append(name)
+            continue
         envelope = {k: v for k, v in entry.items() if k not in ("name", "inbound_nodes")}
+        op = _legacy_op_entry(envelope)
+        if op is not None:
+            layers[name] = op
+            order.append(name)
+            continue
         layer = serialization.deserialize_keras_object(envelope, custom_objects=custom_objects)
         layers[name] = layer
         order.append(name)
@@ -192,7 +229,8 @@ def functional_from_config(cls, config, custom_objects=None):
         nodes = entry.get("inbound_nodes", []) or []
         if isinstance(layers[name], InputLayer):
             continue
-        pending[name] = [_parse_node(n, layers, k2) for n in nodes]
+        keeps_structure = isinstance(layers[name], keras2_ops.TFOpCall)
+        pending[name] = [_parse_node(n, layers, k2, keeps_structure) for n in nodes]
     done_count = {name: 0 for name in pending}
 
     def output(got, layer, node, tensor):
