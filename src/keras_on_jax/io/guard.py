@@ -65,7 +65,7 @@ def read_json_file(path, what=None):
             text = f.read(MAX_CONFIG_BYTES + 1)
     except OSError as e:
         raise ValueError(f"Cannot read {path!r}: {e}") from None
-    return parse_json(text, path, what)
+    return parse_json(text, path, what or os.path.basename(path))
 
 
 _OPTIONAL_STR = ("module", "registered_name")

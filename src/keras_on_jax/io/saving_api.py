@@ -233,11 +233,9 @@ def model_from_json(json_string, custom_objects=None, safe_mode=True):
         if not isinstance(json_string, (str, bytes, bytearray)):
             raise TypeError(f"`model_from_json` expects a JSON string. Received: "
                             f"{type(json_string).__name__}")
-        config = guard.parse_json(json_string, "The JSON given to `model_from_json`", None)
-        if not isinstance(config, dict) or "class_name" not in config:
-            raise ValueError("`model_from_json` expects the JSON of a model config with a "
-                             f"'class_name' key. Received: {str(json_string)[:200]}")
-        guard.check_config(config, None, "The JSON given to `model_from_json`")
+        where = "The JSON given to `model_from_json`"
+        config = guard.parse_json(json_string, where, None)
+        guard.check_config(config, None, where)
         config.pop("keras_version", None)
         config.pop("backend", None)
         return _archive().config_to_model(config, custom_objects=custom_objects, compile=True,

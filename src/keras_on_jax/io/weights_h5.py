@@ -370,9 +370,11 @@ def h5_lookup(h5root, check_strings=None):
 # "global heap collections": "GCOL", version 1, 3 reserved bytes, the collection's size
 # (8 bytes), then objects (index 2 bytes, references 2, reserved 4, size 8, data padded to
 # 8 bytes); the object of index 0 is the free space, up to the collection's end. HDF5 loops
-# forever on a collection whose size field is damaged, so every collection is checked
-# before h5py reads one (a byte search over the file, then a few fields each) where
-# strings are read: legacy files. Keras 3 weights files are read without their strings.
+# forever on a collection whose size field is damaged, so the collections are checked
+# (a byte search over the file, then a few fields each) before strings are read: when a
+# legacy file is opened (its layer and weight names are strings), and before the first
+# variable-length string dataset of a Keras 3 file (lookup vocabularies; its other strings,
+# such as the bfloat16 marker, are not read).
 # ---------------------------------------------------------------------------------------
 _GCOL = b"GCOL\x01\x00\x00\x00"
 _GCOL_MIN_SIZE = 4096
