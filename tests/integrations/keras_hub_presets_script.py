@@ -5,7 +5,7 @@ a BERT text classifier on raw sentence pairs; ResNet and ViT image classifiers p
 fit; more backbones are called on token ids) and
 print one JSON line (`RESULT {...}`) for `test_keras_hub.py` to compare.
 
-Usage: python keras_hub_presets_script.py write|read WORK_DIR
+Usage: python keras_hub_presets_script.py write|read WORK_DIR [PART,PART,...]
 """
 
 import io
@@ -186,11 +186,35 @@ def bert_text_classifier():
     return out
 
 
-PARTS = {**{name: (lambda name=name: run(name)) for name in MODELS},
+def gpt2_lora():
+    """`enable_lora` + `fit` on raw strings, and `.lora.h5` files (KerasHub writes them with
+    `keras.src.saving.saving_lib.H5IOStore`): the writer trains and saves the factors (and
+    reports the losses), then the writer and the reader load them into a fresh model."""
+    path, lora_path = os.path.join(WORK, "gpt2"), os.path.join(WORK, "gpt2.lora.h5")
+    out = {}
+    if MODE == "write":
+        model = keras_hub.models.GPT2CausalLM.from_preset(path)
+        model.backbone.enable_lora(rank=2)
+        out["trainable"] = [w.path for w in model.trainable_weights]
+        model.compile(optimizer=keras.optimizers.SGD(0.5), sampler="greedy")
+        history = model.fit(["abc ab c", "c a b", "ab ab c", "a b c"], batch_size=2, epochs=2,
+                            shuffle=False, verbose=0)
+        out["loss"] = history.history["loss"]
+        model.backbone.save_lora_weights(lora_path)
+    fresh = keras_hub.models.GPT2CausalLM.from_preset(path)
+    fresh.backbone.load_lora_weights(lora_path)  # enables LoRA with the file's rank
+    if MODE == "read":
+        out["trainable"] = [w.path for w in fresh.trainable_weights]
+    out["logits"] = np.asarray(fresh.predict(["abc ab"], verbose=0)).ravel()[::3].tolist()
+    return out
+
+
+PARTS = {**{name: (lambda name=name: run(name)) for name in MODELS}, "gpt2_lora": gpt2_lora,
          "backbones": backbones, "resnet_classifier": resnet_classifier,
          "vit_classifier": vit_classifier, "bert_text_classifier": bert_text_classifier}
 RESULT = {}
-for part, fn in PARTS.items():
+ONLY = sys.argv[3].split(",") if len(sys.argv) > 3 else list(PARTS)
+for part, fn in ((p, PARTS[p]) for p in ONLY):
     try:
         RESULT[part] = fn()
     except Exception as e:  # recorded, so the comparison names it

@@ -1,6 +1,8 @@
-"""Sublayers a layer keeps in a list it fills after assigning it (`self.blocks = []`, then
-`append` in `build`: KerasHub's ViT encoder) are tracked as in Keras 3: their weights are
-the layer's, train, and save at Keras 3's paths."""
+"""How layers find their sublayers and name their weights, as Keras 3 (KerasHub's models
+rely on each): sublayers appended to a list assigned empty, or assigned before
+`super().__init__()`; `build` called directly by a parent's `build`; a `build` taking the
+shapes of several `call` arguments; a layer without `build` whose sublayers only `call`
+reaches; and the order of `_flatten_layers`."""
 
 import keras
 import numpy as np
@@ -52,4 +54,72 @@ def test_layers_appended_to_a_list_attribute_are_tracked_trained_and_saved(tmp_p
     ours.save_weights(tmp_path / "ours.weights.h5")
     theirs.load_weights(tmp_path / "ours.weights.h5")
     np.testing.assert_allclose(theirs.predict(x, verbose=0), ours.predict(x, verbose=0),
+                               rtol=1e-5, atol=1e-6)
+
+
+def _decoder_classes(lib):
+    class Attention(lib.layers.Layer):
+        def build(self, inputs_shape):
+            self.query = lib.layers.Dense(inputs_shape[-1], name="query")
+            self.query.build(inputs_shape)  # a direct build, under no `__call__`
+            self.norm = lib.layers.LayerNormalization(name="norm")
+            self.norm.build(inputs_shape)
+
+        def call(self, inputs):
+            return self.norm(self.query(inputs))
+
+    class Decoder(lib.layers.Layer):
+        def __init__(self, **kwargs):
+            self.attention = Attention(name="self_attention")  # before `super().__init__`
+            super().__init__(**kwargs)
+
+        def build(self, decoder_sequence_shape, encoder_sequence_shape=None):
+            self.attention.build(decoder_sequence_shape)
+            if encoder_sequence_shape is not None:  # cross attention only when given one
+                self.cross = lib.layers.Dense(decoder_sequence_shape[-1], name="cross")
+                self.cross.build(encoder_sequence_shape)
+
+        def call(self, decoder_sequence, encoder_sequence=None):
+            x = self.attention(decoder_sequence)
+            if encoder_sequence is not None:
+                x = x + self.cross(encoder_sequence)
+            return x
+
+    class Relative(lib.layers.Layer):
+        """No `build`: its sublayer is only reached by `call` (KerasHub's DeBERTa)."""
+
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.table = self.add_weight(shape=(2, 3), name="table")
+            self.norm = lib.layers.LayerNormalization(name="table_norm")
+
+        def call(self, inputs):
+            return inputs[:, :1] * 0 + self.norm(self.table)[None]
+
+        def compute_output_shape(self, input_shape):
+            return (input_shape[0], 2, 3)
+
+    return Decoder, Relative
+
+
+def _decoder_model(lib):
+    Decoder, Relative = _decoder_classes(lib)
+    decoder_in, encoder_in = lib.Input((2, 3), name="dec"), lib.Input((2, 3), name="enc")
+    x = Decoder(name="decoder")(decoder_in, encoder_sequence=encoder_in)
+    x = x + Relative(name="relative")(x)
+    return lib.Model([decoder_in, encoder_in], x)
+
+
+def test_direct_builds_multi_argument_builds_and_call_only_sublayers_as_keras(tmp_path):
+    ours, theirs = _decoder_model(kj), _decoder_model(keras)
+    assert [w.path for w in ours.weights] == [w.path for w in theirs.weights]
+    assert "decoder/self_attention/query/kernel" in [w.path for w in ours.weights]
+    assert [layer.name for layer in ours._flatten_layers()] == \
+        [layer.name for layer in theirs._flatten_layers()]
+    decoder = ours.get_layer("decoder")
+    assert decoder.get_build_config() == theirs.get_layer("decoder").get_build_config()
+    theirs.save_weights(tmp_path / "theirs.weights.h5")
+    ours.load_weights(tmp_path / "theirs.weights.h5")
+    x = [np.random.default_rng(i).standard_normal((2, 2, 3)).astype("float32") for i in (0, 1)]
+    np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0),
                                rtol=1e-5, atol=1e-6)

@@ -142,6 +142,9 @@ def save_weights(model, filepath, overwrite=True, max_shard_size=None, **kwargs)
     legacy `*.h5` weights-only file (Keras 2 layout)."""
     save_format = kwargs.pop("save_format", None)
     kwargs.pop("options", None)
+    # The objects (sublayers) whose variables are left out (KerasHub saves a task's own
+    # weights apart from its backbone's), as Keras 3's `save_weights_only`.
+    objects_to_skip = kwargs.pop("objects_to_skip", None) or ()
     if kwargs:
         raise ValueError(f"The following argument(s) are not supported: {sorted(kwargs)}")
     filepath = _path(filepath)
@@ -156,9 +159,9 @@ def save_weights(model, filepath, overwrite=True, max_shard_size=None, **kwargs)
         if not lower.endswith(("weights.h5", "weights.json")):
             raise ValueError("With `max_shard_size`, the filename must end in `.weights.json` "
                              f"(or `.weights.h5`). Received: filepath={filepath}")
-        return _weights().save_weights_h5(model, filepath, max_shard_size=max_shard_size)
+        return _weights().save_weights_h5(model, filepath, max_shard_size, objects_to_skip)
     if lower.endswith(".weights.h5") and str(save_format).lower() not in ("h5", "hdf5"):
-        return _weights().save_weights_h5(model, filepath)
+        return _weights().save_weights_h5(model, filepath, objects_to_skip=objects_to_skip)
     if lower.endswith((".h5", ".hdf5")) or str(save_format).lower() in ("h5", "hdf5"):
         from keras_on_jax.io import legacy_h5
 

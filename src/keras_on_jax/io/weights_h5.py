@@ -440,13 +440,13 @@ def open_h5(filepath_or_file, what="weights file", strings=False):
         ) from None
 
 
-def save_weights_h5(model, filepath, max_shard_size=None):
+def save_weights_h5(model, filepath, max_shard_size=None, objects_to_skip=()):
     filepath = os.fspath(filepath)
     if max_shard_size is not None:
-        return save_sharded(model, filepath, max_shard_size)
+        return save_sharded(model, filepath, max_shard_size, objects_to_skip)
     with files.atomic_path(filepath) as tmp:
         with h5py.File(tmp, "w") as f:
-            write_weights(model, f)
+            write_weights(model, f, objects_to_skip)
 
 
 def write_weights_to_bytes(model):
@@ -481,7 +481,7 @@ def _shard_base(filepath):
     return base
 
 
-def save_sharded(model, filepath, max_shard_size):
+def save_sharded(model, filepath, max_shard_size, objects_to_skip=()):
     if filepath.endswith(".h5"):
         warnings.warn(f"Sharded weights are indexed by a JSON file; writing "
                       f"{filepath[:-3]}.json instead of {filepath}.", stacklevel=3)
@@ -489,7 +489,7 @@ def save_sharded(model, filepath, max_shard_size):
     limit = float(max_shard_size) * (1024 ** 3)
     directory = os.path.dirname(os.path.abspath(filepath))
     base = _shard_base(filepath)
-    data = collect_weights(model)
+    data = collect_weights(model, objects_to_skip)
     shards = [[]]
     size = 0.0
     total = 0.0

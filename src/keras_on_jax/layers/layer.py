@@ -9,6 +9,7 @@ on `KerasTensor`s (recording the graph of a Functional model), masks, and dtype 
 
 from __future__ import annotations
 
+import functools
 import inspect
 import sys
 import threading
@@ -139,6 +140,24 @@ def _empty_container_from_user_code(value):
     return not (caller == "keras_on_jax" or caller.startswith("keras_on_jax."))
 
 
+def _build_in_own_scope(build):
+    """`build` running in the layer's name scope and leaving it built, as Keras 3's build
+    wrapper: a parent's `build` may build its sublayers directly (KerasHub's attention
+    layers do), and their weights' paths still name every layer on the way."""
+
+    @functools.wraps(build)
+    def wrapper(self, *args, **kwargs):
+        with self._own_name_scope():
+            if self.__dict__.get("_path") is None:
+                self._path = scopes.current_path()
+            out = build(self, *args, **kwargs)
+        self.built = True
+        return out
+
+    wrapper._in_own_scope = True
+    return wrapper
+
+
 class Layer(nnx.Module, pytree=False):
     """Base class of all Keras layers.
 
@@ -156,6 +175,9 @@ class Layer(nnx.Module, pytree=False):
         # hold Python structure (configs, sublayer lists, graph nodes) as Keras layers do.
         kwargs.setdefault("pytree", False)
         super().__init_subclass__(**kwargs)
+        build = cls.__dict__.get("build")
+        if build is not None and not getattr(build, "_in_own_scope", False):
+            cls.build = _build_in_own_scope(build)
 
     def __init__(self, *, activity_regularizer=None, trainable=True, dtype=None,
                  autocast=True, name=None, **kwargs):
@@ -171,7 +193,8 @@ class Layer(nnx.Module, pytree=False):
             raise ValueError(
                 f"Unrecognized keyword arguments passed to {type(self).__name__}: {kwargs}"
             )
-        self._tracked_attrs = []
+        # Attributes a subclass set before calling `super().__init__()` stay tracked.
+        self._tracked_attrs = list(self.__dict__.get("_tracked_attrs", ()))
         self._trainable_variables = []
         self._non_trainable_variables = []
         self._losses = []
@@ -221,11 +244,11 @@ class Layer(nnx.Module, pytree=False):
         # attributes in `call` (under the compiled step), so assignment is plain Python.
         if name not in _NOT_TRACKED:
             if (
-                "_tracked_attrs" in self.__dict__
-                and (_contains_trackable(value) or _empty_container_from_user_code(value))
-                and name not in self._tracked_attrs
+                (_contains_trackable(value) or _empty_container_from_user_code(value))
+                and name not in self.__dict__.get("_tracked_attrs", ())
             ):
-                self._tracked_attrs.append(name)
+                # Before `Layer.__init__` too (KerasHub's models assign their layers first).
+                self.__dict__.setdefault("_tracked_attrs", []).append(name)
             if not getattr(_CALL_CONTEXT, "stack", None):
                 compiled_call.structure_changed()  # compiled eager calls start over
         object.__setattr__(self, name, value)
@@ -249,6 +272,9 @@ class Layer(nnx.Module, pytree=False):
         return [obj for obj in self._tracked() if isinstance(obj, Layer)]
 
     def _flatten_layers(self, include_self=True, recursive=True):
+        """This layer's sublayers, depth first, in Keras 3's order: a layer's own sublayers
+        are visited last-tracked first (Keras's `deque.extendleft`). KerasHub numbers LoRA
+        layers by this order in its `.lora.h5` files."""
         out = [self] if include_self else []
         seen = {id(self)}
         queue = list(self._layers)
@@ -259,7 +285,7 @@ class Layer(nnx.Module, pytree=False):
             seen.add(id(layer))
             out.append(layer)
             if recursive:
-                queue = list(layer._layers) + queue
+                queue = list(reversed(layer._layers)) + queue
         return out
 
     def _own_variables(self):
@@ -502,6 +528,15 @@ class Layer(nnx.Module, pytree=False):
     def metrics_variables(self):
         return [v for m in self.metrics for v in m.variables]
 
+    def _own_name_scope(self):
+        """This layer's name scope, unless it is already the innermost one: for a `build`
+        that a parent's `build` calls directly (as Keras 3 allows), which `__call__` has not
+        scoped."""
+        path = scopes.current_path()
+        if path == self.name or path.endswith("/" + self.name):
+            return _nullcontext()
+        return scopes.NameScope(self.name)
+
     # ---- weights creation -------------------------------------------------------------------
     def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True,
                    autocast=True, regularizer=None, constraint=None, aggregation="none",
@@ -602,23 +637,38 @@ class Layer(nnx.Module, pytree=False):
         shapes = _map_structure(lambda x: _shape_of(x) if x is not None else None, first)
         if isinstance(first, dict):
             shapes = {k: _shape_of(v) for k, v in first.items()}
+        # `build(self, foo_shape, bar_shape)`: the shapes of `call`'s `foo` and `bar`.
+        shapes_dict = _build_shapes_dict(self, args, kwargs)
+        if shapes_dict is not None:
+            shapes = {"shapes_dict": shapes_dict}
         self._build_shapes = shapes
         with scopes.NameScope(self.name):
             self._path = scopes.current_path()
-            self.build(shapes)
+            if shapes_dict is not None:
+                self.build(**shapes_dict)
+            else:
+                self.build(shapes)
         self.built = True
         compiled_call.structure_changed()  # built inside a call: compiled calls start over
 
     def build_from_config(self, config):
         shape = config.get("input_shape") if config else None
-        if shape is not None and not self.built:
+        shapes_dict = config.get("shapes_dict") if config else None
+        if (shape is not None or shapes_dict is not None) and not self.built:
             with scopes.NameScope(self.name):
                 self._path = scopes.current_path()
-                self.build(_restore_shape(shape))
-            self._build_shapes = _restore_shape(shape)
+                if shapes_dict is not None:
+                    shapes_dict = {k: _restore_shape(v) for k, v in shapes_dict.items()}
+                    self.build(**shapes_dict)
+                else:
+                    self.build(_restore_shape(shape))
+            self._build_shapes = (_restore_shape(shape) if shapes_dict is None
+                                  else {"shapes_dict": shapes_dict})
         self.built = True
 
     def get_build_config(self):
+        if isinstance(self._build_shapes, dict) and set(self._build_shapes) == {"shapes_dict"}:
+            return dict(self._build_shapes)  # Keras 3's form for a multi-argument `build`
         if self._build_shapes is not None:
             return {"input_shape": self._build_shapes}
         return None
@@ -728,6 +778,11 @@ class Layer(nnx.Module, pytree=False):
             assert_input_compatibility(self.input_spec, first, self.name)
         if not self.built:
             self._maybe_build(args, kwargs)
+            if not _overrides(type(self), "build") and any(not l.built for l in self._layers):
+                # As Keras 3: a layer without its own `build` builds the sublayers it holds
+                # by running `call` on the symbolic inputs (an output shape given by
+                # `compute_output_shape` would otherwise never run them).
+                _trace_output_spec(self, args, kwargs)
             if self.input_spec is not None:
                 assert_input_compatibility(self.input_spec, first, self.name)
         spec_kwargs = kwargs
@@ -975,6 +1030,33 @@ def _map_shapes(structure, fn):
     if isinstance(structure, (list, tuple)):
         return type(structure)(_map_shapes(v, fn) for v in structure)
     return structure
+
+
+def _build_shapes_dict(layer, args, kwargs):
+    """For a `build` with several arguments (`build(self, decoder_sequence_shape,
+    encoder_sequence_shape)`), Keras 3's keyword shapes: each `<name>_shape` is the shape
+    of `call`'s tensor argument `<name>` (left out when not given). None for a one-argument
+    `build`, which gets the first argument's shape."""
+    names = [n for n, p in inspect.signature(layer.build).parameters.items()
+             if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    if len(names) <= 1:
+        return None
+    call_args = layer._call_signature.bind_partial(*args, **kwargs).arguments
+    shapes = {}
+    for name in names:
+        if not name.endswith("_shape") or name[:-len("_shape")] not in layer._call_signature.parameters:
+            raise ValueError(
+                "For a `build()` method with more than one argument, all arguments should "
+                "have a `_shape` suffix and match an argument from `call()`. E.g. "
+                f"`build(self, foo_shape, bar_shape)` For layer '{type(layer).__name__}', "
+                f"received `build()` argument `{name}`, which does not match a `call()` "
+                "argument."
+            )
+        value = call_args.get(name[:-len("_shape")])
+        if name != "mask_shape" and value is not None and all(
+                hasattr(x, "shape") for x in _flatten(value)):
+            shapes[name] = _map_structure(_shape_of, value)
+    return shapes
 
 
 def _restore_shape(shape):
