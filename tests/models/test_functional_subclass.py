@@ -54,6 +54,24 @@ def test_subclass_becomes_functional_and_matches_keras(tmp_path):
     assert isinstance(clone, Ours) and clone.units == 5 and clone.count_params() == 5 * 4 + 5 + 12
 
 
+def test_registered_subclass_saves_under_its_registered_name_as_keras(tmp_path):
+    # KerasHub registers its backbones (`keras_hub>GPT2Backbone`); the file names the class
+    # so, and real Keras 3 loads it back by that name.
+    Ours, Theirs = _tower_class(kj), _tower_class(keras)
+    kj.saving.register_keras_serializable(package="towers_test")(Ours)
+    keras.saving.register_keras_serializable(package="towers_test")(Theirs)
+    ours, theirs = Ours(units=3), Theirs(units=3)
+    config = kj.saving.serialize_keras_object(ours)
+    assert config["registered_name"] == "towers_test>Tower"
+    assert config["registered_name"] == keras.saving.serialize_keras_object(theirs)["registered_name"]
+    assert kj.saving.get_registered_name(type(ours)) == "towers_test>Tower"
+    ours.save(tmp_path / "tower.keras")
+    loaded = keras.saving.load_model(tmp_path / "tower.keras")
+    assert isinstance(loaded, Theirs)
+    x = np.random.default_rng(2).standard_normal((2, 4)).astype("float32")
+    np.testing.assert_allclose(loaded(x), ours(x), rtol=1e-6, atol=1e-6)
+
+
 def test_subclass_trains_with_fit():
     model = _tower_class(kj)(units=4)
     model.compile(optimizer=kj.optimizers.SGD(0.1), loss="mse")

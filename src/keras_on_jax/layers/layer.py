@@ -640,7 +640,9 @@ class Layer(nnx.Module, pytree=False):
         # `build(self, foo_shape, bar_shape)`: the shapes of `call`'s `foo` and `bar`.
         shapes_dict = _build_shapes_dict(self, args, kwargs)
         if shapes_dict is not None:
-            shapes = {"shapes_dict": shapes_dict}
+            # Keras 3's build config: `input_shape` for one shape, else `shapes_dict`.
+            shapes = (next(iter(shapes_dict.values())) if len(shapes_dict) == 1
+                      else {"shapes_dict": shapes_dict})
         self._build_shapes = shapes
         with scopes.NameScope(self.name):
             self._path = scopes.current_path()

@@ -222,7 +222,11 @@ def _functional_subclass(cls):
     from keras_on_jax.models.functional import Functional
 
     if cls not in _FUNCTIONAL_SUBCLASSES:
-        _FUNCTIONAL_SUBCLASSES[cls] = type(cls.__name__, (cls, Functional), {"__module__": cls.__module__})
+        # `_keras_registered_as`: the registry names the variant as the class it was made
+        # from (KerasHub's `keras_hub>GPT2Backbone` in the files it writes).
+        _FUNCTIONAL_SUBCLASSES[cls] = type(cls.__name__, (cls, Functional), {
+            "__module__": cls.__module__, "__qualname__": cls.__qualname__,
+            "_keras_registered_as": cls})
     return _FUNCTIONAL_SUBCLASSES[cls]
 
 

@@ -125,7 +125,7 @@ class Sequential(Model):
         x = inputs
         from keras_on_jax.backend import scopes
 
-        with scopes.NameScope(self.name):
+        with self._own_name_scope():  # `build` may already run in it
             for layer in self._seq_layers[1:]:
                 x = layer(x)
         from keras_on_jax.models.functional import Functional

@@ -76,15 +76,24 @@ def register_keras_serializable(package="Custom", name=None):
     return decorator
 
 
+def _registry_key(obj):
+    # A class made on the fly from another (a subclassed model that turned Functional)
+    # is registered as the class it was made from.
+    if isinstance(obj, type):
+        return obj.__dict__.get("_keras_registered_as", obj)
+    return obj
+
+
 def is_registered(obj):
     """True when `obj` was registered with `register_keras_serializable`."""
-    return obj in _GLOBAL_CUSTOM_NAMES
+    return _registry_key(obj) in _GLOBAL_CUSTOM_NAMES
 
 
 def get_registered_name(obj):
     """The name `obj` is registered under, or its `__name__` when unregistered."""
-    if obj in _GLOBAL_CUSTOM_NAMES:
-        return _GLOBAL_CUSTOM_NAMES[obj]
+    key = _registry_key(obj)
+    if key in _GLOBAL_CUSTOM_NAMES:
+        return _GLOBAL_CUSTOM_NAMES[key]
     return getattr(obj, "__name__", type(obj).__name__)
 
 
