@@ -8,7 +8,7 @@ import keras_on_jax as kj
 
 # Keras 3 names deliberately not provided yet (each absent rather than a stub that raises).
 NOT_PROVIDED = {
-    "": {"Function", "Operation", "Quantizer", "RematScope", "remat", "distillation",
+    "": {"Quantizer", "RematScope", "remat", "distillation",
          "legacy", "quantizers", "src", "visualization", "wrappers"},
     "utils": {"Config", "FeatureSpace", "bounding_boxes"},
     "layers": {"MaxNumBoundingBoxes", "TFSMLayer", "TorchModuleWrapper"},

@@ -22,6 +22,7 @@ from keras_on_jax.backend.random import SeedGenerator
 from keras_on_jax.backend.variables import Variable, assign_values
 from keras_on_jax.layers import compiled_call
 from keras_on_jax.layers.input_spec import assert_input_compatibility
+from keras_on_jax.ops.operation import Operation
 from keras_on_jax.backend.keras_tensor import KerasTensor, Node, any_symbolic
 
 _CALL_CONTEXT = threading.local()
@@ -127,8 +128,11 @@ def _contains_trackable(value):
     return False
 
 
-class Layer(nnx.Module, pytree=False):
+class Layer(Operation, nnx.Module, pytree=False):
     """Base class of all Keras layers.
+
+    As in Keras 3, a layer is a `keras.Operation` (what a symbolic graph's nodes call)
+    that owns state; `Layer` defines its own calling, configuration and graph access.
 
     Args:
         trainable: whether the layer's variables are trained.
@@ -584,6 +588,10 @@ class Layer(nnx.Module, pytree=False):
         finally:
             stack.pop()
         return outputs
+
+    def symbolic_call(self, *args, **kwargs):
+        """Infer the outputs of a call on KerasTensors and record it as a graph node."""
+        return self._symbolic_call(args, kwargs)
 
     def _symbolic_call(self, args, kwargs):
         first = args[0] if args else next(iter(kwargs.values()))

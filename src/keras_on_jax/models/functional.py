@@ -7,7 +7,6 @@ functions, operators and slices record on KerasTensors); `model.layers` lists th
 
 from __future__ import annotations
 
-import collections
 import inspect
 
 import jax
@@ -19,89 +18,7 @@ from keras_on_jax.backend import dtypes
 from keras_on_jax.layers.layer import Layer, _flatten
 from keras_on_jax.backend.keras_tensor import KerasTensor
 from keras_on_jax.models.model import Model
-
-
-def _build_map(flat_inputs, flat_outputs):
-    finished, in_progress = set(), set()
-    nodes_in_decreasing_depth = []
-    layer_indices = {}
-    input_ids = {id(t) for t in flat_inputs}
-
-    def visit(tensor):
-        if tensor._keras_history is None:
-            raise ValueError(
-                f"Output tensors of a Functional model must be the output of a Keras layer. "
-                f"Received: {tensor}"
-            )
-        layer, node_index, _ = tensor._keras_history
-        node = layer._inbound_nodes[node_index]
-        if id(node) in finished:
-            return
-        if id(node) in in_progress:
-            raise ValueError(f"Tensor {tensor} from layer '{layer.name}' is part of a cycle.")
-        if id(layer) not in layer_indices:
-            layer_indices[id(layer)] = (len(layer_indices), layer)
-        in_progress.add(id(node))
-        if not node.is_input and id(tensor) not in input_ids:
-            for t in node.input_tensors:
-                visit(t)
-        finished.add(id(node))
-        in_progress.discard(id(node))
-        nodes_in_decreasing_depth.append(node)
-
-    for out in flat_outputs:
-        visit(out)
-    return nodes_in_decreasing_depth, layer_indices
-
-
-def map_graph(flat_inputs, flat_outputs):
-    """Return `(nodes in execution order, layers in Keras order)` of a graph."""
-    nodes, layer_indices = _build_map(flat_inputs, flat_outputs)
-    node_depth, layer_depth = {}, {}
-    for node in reversed(nodes):
-        depth = node_depth.setdefault(id(node), 0)
-        depth = max(depth, layer_depth.get(id(node.operation), 0))
-        layer_depth[id(node.operation)] = depth
-        node_depth[id(node)] = depth
-        for parent in node.parent_nodes:
-            node_depth[id(parent)] = max(depth + 1, node_depth.get(id(parent), 0))
-    for t in flat_inputs:
-        layer = t._keras_history[0]
-        if id(layer) not in layer_depth:
-            layer_depth[id(layer)] = 0
-            layer_indices[id(layer)] = (-1, layer)
-            nodes.append(layer._inbound_nodes[0])
-            node_depth[id(layer._inbound_nodes[0])] = 0
-    by_depth = collections.defaultdict(list)
-    for node in nodes:
-        by_depth[node_depth[id(node)]].append(node)
-    ordered_nodes = [n for d in sorted(by_depth, reverse=True) for n in by_depth[d]]
-    layers_by_depth = collections.defaultdict(list)
-    for lid, depth in layer_depth.items():
-        layers_by_depth[depth].append(layer_indices[lid])
-    layers = []
-    for d in sorted(layers_by_depth, reverse=True):
-        layers.extend(layer for _, layer in sorted(layers_by_depth[d], key=lambda p: p[0]))
-    # Every input must feed the graph; every graph input must be given.
-    input_layer_ids = {id(t._keras_history[0]) for t in flat_inputs}
-    for node in ordered_nodes:
-        if node.is_input and id(node.operation) not in input_layer_ids:
-            raise ValueError(
-                f"Graph disconnected: cannot find the value of tensor "
-                f"{node.output_tensors[0]} at layer '{node.operation.name}'. The following "
-                f"previous layers were accessed without issue: {[l.name for l in layers if id(l) in input_layer_ids]}"
-            )
-    return ordered_nodes, layers
-
-
-def _fill_in(structure, values):
-    if isinstance(structure, KerasTensor):
-        return values[id(structure)]
-    if isinstance(structure, (list, tuple)):
-        return type(structure)(_fill_in(s, values) for s in structure)
-    if isinstance(structure, dict):
-        return {k: _fill_in(v, values) for k, v in structure.items()}
-    return structure
+from keras_on_jax.ops.function import fill_in, map_graph, run_nodes, structure_like
 
 
 @jax.tree_util.register_pytree_node_class
@@ -135,13 +52,6 @@ def _is_string_dtype(dtype):
     return dtype in ("string", "str") or (
         isinstance(dtype, np.dtype) and dtype.kind in "OSU"
     )
-
-
-def _structure_like(structure, flat):
-    """Rebuild `structure` (lists/tuples/dicts of KerasTensors) from `flat`, in the
-    order `jax.tree` flattens it (dict keys sorted) — the order of every flat list here."""
-    treedef = jax.tree.structure(structure, is_leaf=lambda x: isinstance(x, KerasTensor))
-    return jax.tree.unflatten(treedef, list(flat))
 
 
 class Functional(Model):
@@ -187,7 +97,7 @@ class Functional(Model):
         self._functional_layers = [op for op in layers if isinstance(op, Layer)]
         self._tracked_attrs.append("_functional_layers")
         self.built = True
-        self._build_shapes = _structure_like(inputs, [t.shape for t in flat_inputs])
+        self._build_shapes = structure_like(inputs, [t.shape for t in flat_inputs])
 
     @property
     def layers(self):
@@ -381,8 +291,8 @@ class Functional(Model):
         flat = self._standardize_inputs(x, host_ids=host_ids)
         values = {id(t): v for t, v in zip(self._input_tensors, flat)}
         for node in plan.host_nodes:
-            args = _fill_in(node.call_args, values)
-            kwargs = _fill_in(node.call_kwargs, values)
+            args = fill_in(node.call_args, values)
+            kwargs = fill_in(node.call_kwargs, values)
             outputs = node.operation(*args, **kwargs)
             for t, y in zip(node.output_tensors, _flatten(outputs)):
                 values[id(t)] = y
@@ -420,19 +330,16 @@ class Functional(Model):
         return placement.make_function(self, kind, mode, groups)
 
     def _run_nodes(self, nodes, values, training):
-        for node in nodes:
-            if any(id(t) not in values for t in node.input_tensors):
-                continue
-            args = _fill_in(node.call_args, values)
-            outputs = node.operation(*args, **node_call_kwargs(node, values, training))
-            flat_out = _flatten(outputs)
-            for t, y in zip(node.output_tensors, flat_out):
-                values[id(t)] = y
+        def call_node(node, values):
+            args = fill_in(node.call_args, values)
+            return node.operation(*args, **node_call_kwargs(node, values, training))
+
+        run_nodes(nodes, values, call_node)
         flat_outputs = [values[id(t)] for t in self._output_tensors]
-        return _structure_like(self._outputs_struct, flat_outputs)
+        return structure_like(self._outputs_struct, flat_outputs)
 
     def compute_output_spec(self, *args, **kwargs):
-        return _structure_like(
+        return structure_like(
             self._outputs_struct,
             [KerasTensor(t.shape, t.dtype) for t in self._output_tensors],
         ) if _flatten(args) and all(
@@ -441,7 +348,7 @@ class Functional(Model):
         ) else super().compute_output_spec(*args, **kwargs)
 
     def compute_output_shape(self, input_shape):
-        return _structure_like(self._outputs_struct, [t.shape for t in self._output_tensors])
+        return structure_like(self._outputs_struct, [t.shape for t in self._output_tensors])
 
     def get_layer(self, name=None, index=None):
         return Model.get_layer(self, name=name, index=index)
@@ -461,7 +368,7 @@ class Functional(Model):
 def node_call_kwargs(node, values, training):
     """The keyword arguments of `node`'s call, with the model's `training` where the node
     did not fix its own."""
-    kwargs = _fill_in(node.call_kwargs, values)
+    kwargs = fill_in(node.call_kwargs, values)
     signature = getattr(node.operation, "_call_signature", None)  # ops take no `training`
     if (training is not None and signature is not None and "training" in signature.parameters
             and not _explicit_training(node.operation, kwargs)):
