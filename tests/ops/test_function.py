@@ -87,15 +87,31 @@ def test_intermediate_inputs_end_the_graph_as_in_keras():
     np.testing.assert_allclose(ours[1], theirs[1])
 
 
-def test_functional_model_from_an_intermediate_tensor_owns_only_later_layers():
-    # Keras 3 leaves the layer that made an intermediate input out of the model (it
-    # becomes a new input); its weights are not the model's.
-    x = kj.Input((3,))
-    h = kj.layers.Dense(4, name="enc")(x)
-    model = kj.Model(h, kj.layers.Dense(2, name="dec")(h))
-    assert "enc" not in [layer.name for layer in model.layers]
-    assert len(model.weights) == 2
-    assert model(np.ones((2, 4), "float32")).shape == (2, 2)
+def test_functional_model_from_intermediate_tensors_starts_from_new_inputs_as_keras():
+    # Keras 3 gives such a model new `Input`s in place of the intermediate tensors: the
+    # layer that made them is not the model's, and the config reloads.
+    data = np.arange(8, dtype="float32").reshape(2, 4)
+
+    def build(k):
+        x = k.Input((3,))
+        h = k.layers.Dense(4, name="enc")(x)
+        other = k.Input((4,), name="other")
+        y = k.ops.concatenate([k.layers.Dense(2, name="dec")(h), other * 2.0], axis=-1)
+        model = k.Model([h, other], y)
+        model.get_layer("dec").set_weights([np.ones((4, 2)), np.zeros(2)])
+        clone = k.Model.from_config(model.get_config())
+        clone.set_weights(model.get_weights())
+        config = model.get_config()
+        return ([type(op).__name__ for op in model.operations], len(model.weights),
+                [name.endswith("CLONE") for name, _, _ in config["input_layers"]],
+                np.asarray(model([data, data])), np.asarray(clone([data, data])))
+
+    theirs, ours = _both(build)
+    assert ours[:3] == theirs[:3]
+    assert ours[0][:2] == ["InputLayer", "InputLayer"] and ours[1] == 2
+    assert ours[2] == [True, False]
+    for got, want in zip(ours[3:], theirs[3:]):
+        np.testing.assert_allclose(got, want)
 
 
 def test_errors_match_keras():

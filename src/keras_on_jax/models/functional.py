@@ -71,28 +71,22 @@ class Functional(Model):
             for k, v in inputs.items():
                 if not isinstance(v, KerasTensor):
                     raise ValueError(f"Functional model inputs must be KerasTensors; received {k}={v!r}")
-        self._inputs_struct = inputs
-        self._outputs_struct = outputs
-        flat_inputs = _flatten(inputs)
-        flat_outputs = _flatten(outputs)
-        for t in flat_inputs + flat_outputs:
+        for t in _flatten(inputs) + _flatten(outputs):
             if not isinstance(t, KerasTensor):
                 raise ValueError(
                     "All `inputs` and `outputs` values of a Functional model must be KerasTensors "
                     f"(made by `keras.Input` and layer calls). Received: {t!r} (of type {type(t)})"
                 )
-        for t in flat_inputs:
-            from keras_on_jax.layers.core.input_layer import InputLayer
-
-            if t._keras_history is None or not isinstance(t._keras_history[0], InputLayer):
-                # Intermediate tensors as inputs are allowed (sub-graphs); they must have history.
-                if t._keras_history is None:
-                    raise ValueError(f"Input {t} has no layer history; use `keras.Input`.")
+        if not all(_is_input_tensor(t) for t in _flatten(inputs)):
+            inputs, outputs = _clone_from_inputs(inputs, outputs)
+        self._inputs_struct = inputs
+        self._outputs_struct = outputs
+        flat_inputs = _flatten(inputs)
+        flat_outputs = _flatten(outputs)
         self._input_tensors = flat_inputs
         self._output_tensors = flat_outputs
         nodes, layers = map_graph(flat_inputs, flat_outputs)
-        self._graph_nodes = [n for n in nodes if not n.is_input or id(n.output_tensors[0]) not in {id(t) for t in flat_inputs}]
-        self._graph_nodes = [n for n in self._graph_nodes if not (n.is_input)]
+        self._graph_nodes = [n for n in nodes if not n.is_input]
         self._operations = layers
         self._functional_layers = [op for op in layers if isinstance(op, Layer)]
         self._tracked_attrs.append("_functional_layers")
@@ -363,6 +357,37 @@ class Functional(Model):
         from keras_on_jax.models import functional_config
 
         return functional_config.functional_from_config(cls, config, custom_objects=custom_objects)
+
+
+def _is_input_tensor(t):
+    from keras_on_jax.layers.core.input_layer import InputLayer
+
+    return t._keras_history is not None and isinstance(t._keras_history.operation, InputLayer)
+
+
+def _clone_from_inputs(inputs, outputs):
+    """A model whose inputs are intermediate tensors starts from new `Input`s named
+    `<tensor name>CLONE` in their place, the graph between them and the outputs called
+    again on those (as Keras 3's `clone_graph_nodes`): the layers that made the
+    intermediate tensors stay outside the model, and its config names real inputs."""
+    from keras_on_jax.layers.core.input_layer import Input
+
+    flat_inputs, flat_outputs = _flatten(inputs), _flatten(outputs)
+    nodes, _ = map_graph(flat_inputs, flat_outputs)
+    new_inputs = [
+        t if _is_input_tensor(t) else Input(batch_shape=t.shape, dtype=t.dtype,
+                                             sparse=t.sparse, name=f"{t.name}CLONE")
+        for t in flat_inputs
+    ]
+    values = {id(t): new for t, new in zip(flat_inputs, new_inputs)}
+
+    def call_node(node, values):
+        args = fill_in(node.call_args, values)
+        return node.operation(*args, **fill_in(node.call_kwargs, values))
+
+    run_nodes([n for n in nodes if not n.is_input], values, call_node)
+    return (structure_like(inputs, new_inputs),
+            structure_like(outputs, [values[id(t)] for t in flat_outputs]))
 
 
 def node_call_kwargs(node, values, training):
