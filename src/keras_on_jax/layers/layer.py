@@ -188,7 +188,8 @@ class Layer(Operation, nnx.Module, pytree=False):
             from keras_on_jax import regularizers
 
             self._activity_regularizer = regularizers.get(activity_regularizer)
-        # Keras 2 / Sequential: a first layer may declare its input.
+        # Keras 2 / Sequential: a first layer may declare its input. As in Keras 3 it is
+        # not part of `get_config` (a Sequential keeps it as its `InputLayer`).
         if batch_input_shape is not None:
             self._input_shape_arg = tuple(batch_input_shape)
         elif input_shape is not None or input_dim is not None:
@@ -697,8 +698,6 @@ class Layer(Operation, nnx.Module, pytree=False):
             "trainable": self.trainable,
             "dtype": _serialize_dtype_policy(self.dtype_policy),
         }
-        if self._input_shape_arg is not None and type(self).__name__ != "InputLayer":
-            config["batch_input_shape"] = list(self._input_shape_arg)
         if self._activity_regularizer is not None:
             from keras_on_jax import regularizers
 

@@ -235,7 +235,6 @@ class Sequential(Model):
     def get_config(self):
         layer_configs = [serialization.serialize_keras_object(l) for l in self._seq_layers]
         config = Layer.get_config(self)
-        config.pop("batch_input_shape", None)
         config["layers"] = layer_configs
         if self._build_shapes is not None and self._functional is not None:
             config["build_input_shape"] = list(self._build_shapes)
