@@ -864,7 +864,8 @@ def build_eagerly(layer, args, kwargs):
         if isinstance(x, KerasTensor):
             return jnp.zeros(tuple(1 if d is None else d for d in x.shape), dtype=x.dtype)
         if isinstance(x, jax.ShapeDtypeStruct):
-            return jnp.zeros(x.shape, dtype=x.dtype)
+            # float64 NumPy batches are float32 arrays unless JAX's x64 mode is on.
+            return jnp.zeros(x.shape, dtype=jax.dtypes.canonicalize_dtype(x.dtype))
         return x
 
     z_args = _map_structure(to_zeros, args)

@@ -57,8 +57,8 @@ def _is_string_dtype(dtype):
 class Functional(Model):
     """A model defined by its inputs and outputs: `keras.Model(inputs, outputs)`."""
 
-    # Inputs must match the `Input`s' known dimensions (a `Sequential` built from its first
-    # batch checks ranks only, as Keras 3's does: see `Sequential._build_for_data`).
+    # Inputs must match the `Input`s' known dimensions but the batch size (a `Sequential`
+    # checks ranks only, as Keras 3's does: see `Sequential.build`).
     _checks_input_dims = True
 
     def __new__(cls, *args, **kwargs):
@@ -203,12 +203,15 @@ class Functional(Model):
             elif len(shape) == len(ref_shape) + 1 and shape[-1] == 1:
                 x = jnp.squeeze(x, -1)
             shape = tuple(x.shape)
-            if len(shape) != len(ref_shape) or self._checks_input_dims and any(
-                r is not None and s != r for s, r in zip(shape, ref_shape)
+            # As Keras 3's input spec of a Functional model: the batch size is never checked.
+            expected = (None, *ref_shape[1:]) if ref_shape else ref_shape
+            if len(shape) != len(expected) or self._checks_input_dims and any(
+                r is not None and s != r for s, r in zip(shape, expected)
             ):
                 raise ValueError(
-                    f'Input {len(out)} of layer "{self.name}" is incompatible with the layer: '
-                    f"expected shape={ref_shape}, found shape={shape}"
+                    f"Input {len(out)} with name '{ref._keras_history.operation.name}' of "
+                    f"layer '{self.name}' is incompatible with the layer: "
+                    f"expected shape={expected}, found shape={shape}"
                 )
             out.append(x)
         return out
