@@ -10,6 +10,7 @@ on `KerasTensor`s (recording the graph of a Functional model), masks, and dtype 
 from __future__ import annotations
 
 import inspect
+import sys
 import threading
 
 import jax
@@ -116,6 +117,19 @@ def _iter_tracked(value):
     elif isinstance(value, dict):
         for v in value.values():
             yield from _iter_tracked(v)
+
+
+def _iter_instances(value, cls):
+    """Yield the instances of `cls` in a (nested) attribute value."""
+    if isinstance(value, cls):
+        yield value
+    elif type(value) in (list, tuple):
+        for v in value:
+            if isinstance(v, (cls, list, tuple, dict)):
+                yield from _iter_instances(v, cls)
+    elif type(value) is dict:
+        for v in value.values():
+            yield from _iter_instances(v, cls)
 
 
 def _contains_trackable(value):
@@ -262,6 +276,33 @@ class Layer(Operation, nnx.Module, pytree=False):
 
     def _seed_generators(self):
         return [obj for obj in self._tracked() if isinstance(obj, SeedGenerator)]
+
+    # ---- metrics held as attributes (Keras 3 tracks them like sublayers) ----------------
+    def _own_metrics(self):
+        """The `keras.metrics.Metric`s among this layer's attributes (also inside lists,
+        tuples and dicts), in the order they were set."""
+        module = sys.modules.get("keras_on_jax.metrics.metric")
+        if module is None:  # no metric exists before the metrics package is imported
+            return []
+        out = []
+        for name, value in self.__dict__.items():
+            if name not in _NOT_TRACKED:
+                for metric in _iter_instances(value, module.Metric):
+                    if all(metric is not m for m in out):
+                        out.append(metric)
+        return out
+
+    @property
+    def metrics(self):
+        """The metrics this layer and its sublayers hold as attributes (Keras 3)."""
+        out = []
+        for layer in self._flatten_layers():
+            out.extend(m for m in layer._own_metrics() if all(m is not o for o in out))
+        return out
+
+    @property
+    def metrics_variables(self):
+        return [v for m in self.metrics for v in m.variables]
 
     # ---- saving hooks (Keras 3: overridable; `super().save_own_variables(store)` works) ----
     # A store is a dict-like object of arrays; the file format behind it lives in `io/`.
