@@ -19,6 +19,7 @@ from keras_on_jax.layers.layer import Layer, _flatten
 from keras_on_jax.backend.keras_tensor import KerasTensor
 from keras_on_jax.models.model import Model
 from keras_on_jax.ops.function import fill_in, map_graph, run_nodes, structure_like
+from keras_on_jax.training.data_adapters import densify_sparse
 
 
 @jax.tree_util.register_pytree_node_class
@@ -172,6 +173,7 @@ class Functional(Model):
             )
         out = []
         for x, ref in zip(flat, flat_ref):
+            x = densify_sparse(x)
             if x is None:
                 out.append(x)
                 continue

@@ -14,7 +14,8 @@ class InputLayer(Layer):
         shape: shape tuple without the batch size.
         batch_size: optional static batch size.
         dtype: input dtype (default `floatx()`).
-        sparse: must be False: sparse tensors are not supported (see `Input`).
+        sparse: must be False: sparse tensors are not implemented here (Keras 3 on JAX
+            has them for some layers); sparse data fed to a dense input is densified.
         ragged: must be False: ragged tensors are not supported on JAX (as in Keras 3).
         batch_shape: full shape including the batch size (instead of shape/batch_size).
         input_tensor: an existing KerasTensor to wrap.
@@ -47,6 +48,13 @@ class InputLayer(Layer):
             dtype.name if hasattr(dtype, "name") and not isinstance(dtype, str) and hasattr(dtype, "compute_dtype") else dtype
         )
         self.sparse = bool(sparse)
+        if self.sparse:
+            raise ValueError(
+                "`sparse=True` is not supported with the jax backend of keras_on_jax: "
+                "sparse tensors are not implemented. Use a dense input (`sparse=False`); "
+                "sparse data given to it (SciPy sparse matrices, "
+                "`jax.experimental.sparse.BCOO`) is densified, as Keras does."
+            )
         self.ragged = bool(ragged)
         if self.ragged:
             raise ValueError("`ragged=True` is not supported with the jax backend")
