@@ -25,12 +25,12 @@ def test_layers_and_models_are_operations():
     assert isinstance(kj.Sequential([kj.Input((3,)), kj.layers.Dense(2)]), kj.Operation)
     add = (kj.Input((3,)) + 1)._keras_history.operation
     assert isinstance(add, kj.Operation) and not isinstance(add, kj.Layer)
-    # Layer's own calling is kept: a symbolic call records one node with masks.
+    # Layer's own calling is kept: a call on KerasTensors records one node, with masks.
     x = kj.Input((4,), dtype="int32")
     embedding = kj.layers.Embedding(10, 3, mask_zero=True)
-    y = embedding.symbolic_call(x)
+    y = embedding(x)
     assert y.shape == (None, 4, 3) and y._keras_mask.shape == (None, 4)
-    assert embedding._inbound_nodes[-1].output_tensors == [y]
+    assert [n.output_tensors for n in embedding._inbound_nodes] == [[y]]
 
 
 def test_eager_symbolic_and_nested_calls_match_keras():

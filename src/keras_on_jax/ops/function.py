@@ -68,12 +68,15 @@ def _build_map(flat_inputs, flat_outputs):
     """Nodes from the inputs to the outputs, depth first, and the operations in
     traversal order. A declared input ends the walk: the call that made an intermediate
     input is not part of the graph (as in Keras 3)."""
+    # An explicit stack, not recursion: a chain of thousands of layers is a valid graph
+    # (and a file may describe one).
     finished, in_progress = set(), set()
     nodes_in_decreasing_depth = []
     operation_indices = {}
     input_ids = {id(t) for t in flat_inputs}
+    stack = []
 
-    def visit(tensor):
+    def enter(tensor):
         if tensor._keras_history is None:
             if id(tensor) in input_ids:
                 return  # a bare `KerasTensor` given as an input
@@ -95,14 +98,20 @@ def _build_map(flat_inputs, flat_outputs):
         if id(operation) not in operation_indices:
             operation_indices[id(operation)] = (len(operation_indices), operation)
         in_progress.add(id(node))
-        for t in node.input_tensors:
-            visit(t)
-        finished.add(id(node))
-        in_progress.discard(id(node))
-        nodes_in_decreasing_depth.append(node)
+        stack.append((node, iter(node.input_tensors)))
 
     for out in flat_outputs:
-        visit(out)
+        enter(out)
+        while stack:
+            node, parents = stack[-1]
+            tensor = next(parents, None)
+            if tensor is not None:
+                enter(tensor)
+                continue
+            stack.pop()
+            finished.add(id(node))
+            in_progress.discard(id(node))
+            nodes_in_decreasing_depth.append(node)
     return nodes_in_decreasing_depth, operation_indices
 
 
