@@ -281,6 +281,15 @@ def assign_values(variables, values):
         v.assign(np.asarray(value).astype(v.dtype) if v.dtype != "bfloat16" else value)
 
 
+def set_raw_values(variables, values):
+    """`variable.set_raw_value(value)` for each pair: how compiled programs write their
+    results back, on every step. One trace-level check per Variable instead of two:
+    `set_raw_value`'s own check is skipped (as `nnx.update` skips it) because the
+    attribute write that follows makes the same check."""
+    for v, value in zip(variables, values):
+        v.set_raw_value(value, _unsafe_bypass_check=True)
+
+
 def is_variable(x) -> bool:
     return isinstance(x, Variable)
 
