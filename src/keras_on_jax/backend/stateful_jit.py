@@ -81,30 +81,25 @@ def _refcount_baseline():
     return _refcounts([probe.get_raw_value()])[0]
 
 
-_BASELINE = []
+_BASELINE = []  # the references a buffer held by its Variable only shows (`_refcounts`)
 _raw_value = Variable.get_raw_value  # (mapped over the Variables on every call)
 
 
-def _donatable(values, read, dynamic):
-    """Copy values that must not be donated: a buffer also passed elsewhere in the call
-    (two Variables sharing one array, an argument that is a Variable's array) or held
-    outside its Variable (an array the user read with `variable.value` stays valid, as a
-    tensor read from a TensorFlow variable does). Runs on every call, so the common case
-    (each buffer held by its Variable only) is one pass of C-level checks."""
+def _donatable(values):
+    """Copy values that must not be donated: a buffer referenced from anywhere but its
+    Variable and the list of values. That covers a buffer the user holds (an array read
+    with `variable.value` stays valid, as a tensor read from a TensorFlow variable
+    does), a buffer also passed elsewhere in the call (an argument that is a Variable's
+    array, a read-only Variable sharing it) and two Variables sharing one buffer: each
+    holder adds a reference. Runs on every call, so the common case is one C-level pass."""
     if not _BASELINE:
         _BASELINE.append(_refcount_baseline())
     limit = _BASELINE[0]
     counts = _refcounts(values)
-    ids = set(map(id, values))
-    if (max(counts) <= limit and len(ids) == len(values)
-            and ids.isdisjoint(map(id, read)) and ids.isdisjoint(map(id, dynamic))):
-        return values
-    seen = set(map(id, read))
-    seen.update(map(id, dynamic))
-    for i in range(len(values)):
-        if id(values[i]) in seen or counts[i] > limit:
-            values[i] = jnp.copy(values[i])
-        seen.add(id(values[i]))
+    if max(counts) > limit:
+        for i, count in enumerate(counts):
+            if count > limit:
+                values[i] = jnp.copy(values[i])
     return values
 
 
@@ -141,8 +136,7 @@ class StatefulJit:
             ro = list(map(_raw_value, self.read))
             rw = list(map(_raw_value, self.written))
             if self._donate and rw:
-                rw = _donatable(rw, ro, dynamic if type(dynamic) is list
-                                else jax.tree.leaves(dynamic))
+                rw = _donatable(rw)
             try:
                 arrays, new_rw, losses = jitted(ro, rw, dynamic)
             except _Rediscover:
