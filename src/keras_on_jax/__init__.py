@@ -27,6 +27,8 @@ from keras_on_jax import regularizers as regularizers  # noqa: E402
 from keras_on_jax.backend.dtype_policies import DTypePolicy as DTypePolicy  # noqa: E402
 from keras_on_jax.backend.dtype_policies import FloatDTypePolicy as FloatDTypePolicy  # noqa: E402
 from keras_on_jax.backend.keras_tensor import KerasTensor as KerasTensor  # noqa: E402
+from keras_on_jax.backend.remat import RematScope as RematScope  # noqa: E402
+from keras_on_jax.backend.remat import remat as remat  # noqa: E402
 from keras_on_jax.backend.scopes import NameScope as name_scope  # noqa: E402
 from keras_on_jax.backend.scopes import StatelessScope as StatelessScope  # noqa: E402
 from keras_on_jax.backend.scopes import SymbolicScope as SymbolicScope  # noqa: E402
@@ -50,13 +52,14 @@ _gradient_tape.install_recording_hooks()
 
 _LAZY_MODULES = {
     "applications", "callbacks", "datasets", "distribute", "distribution", "dtype_policies",
-    "export", "losses", "metrics", "mixed_precision", "optimizers", "preprocessing", "random", "saving",
-    "tree", "utils",
+    "export", "losses", "metrics", "mixed_precision", "optimizers", "preprocessing",
+    "quantizers", "random", "saving", "tree", "utils",
 }
 _LAZY_ATTRS = {
     "Loss": ("keras_on_jax.losses", "Loss"),
     "Metric": ("keras_on_jax.metrics", "Metric"),
     "Optimizer": ("keras_on_jax.optimizers", "Optimizer"),
+    "Quantizer": ("keras_on_jax.quantizers", "Quantizer"),
     "device": ("keras_on_jax.distribute", "device"),
     "function": ("keras_on_jax.training.function", "function"),
 }

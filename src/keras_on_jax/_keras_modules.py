@@ -24,6 +24,7 @@ register_namespace("keras.constraints", "keras_on_jax.constraints", functions=Tr
 register_namespace("keras", "keras_on_jax.backend.dtype_policies", serves=("keras.dtype_policies",))
 register_namespace("keras.random", "keras_on_jax.backend.random")
 register_namespace("keras.random", "keras_on_jax.random", searched=False)
+register_namespace("keras.quantizers", "keras_on_jax.quantizers")
 
 
 def _op_class(class_name, module):

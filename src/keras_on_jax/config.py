@@ -10,6 +10,10 @@ from keras_on_jax.backend.config import set_floatx as set_floatx
 from keras_on_jax.backend.config import set_image_data_format as set_image_data_format
 from keras_on_jax.backend.dtype_policies import global_policy as dtype_policy
 from keras_on_jax.backend.dtype_policies import set_global_policy as set_dtype_policy
+from keras_on_jax.backend.limits import max_model_bytes as max_model_bytes
+from keras_on_jax.backend.limits import max_variable_bytes as max_variable_bytes
+from keras_on_jax.backend.limits import set_max_model_bytes as set_max_model_bytes
+from keras_on_jax.backend.limits import set_max_variable_bytes as set_max_variable_bytes
 
 
 

@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
-from keras_on_jax.backend import dtypes, scopes
+from keras_on_jax.backend import dtypes, limits, scopes
 
 _MISSING = object()
 
@@ -76,9 +76,14 @@ class Variable(nnx.Variable):
             raise ValueError(
                 f"Argument `name` must be a string without '/'. Received: name={name!r}"
             )
+        if path is None:
+            prefix = scopes.current_path()
+            path = f"{prefix}/{name}" if prefix else name
         if callable(initializer):
             shape = _standardize_shape(shape)
             dtype = dtypes.standardize_dtype(dtype)
+            # Refused before allocating: XLA aborts the process when memory runs out.
+            limits.check_variable_size(shape, dtype, path)
             value = initializer(shape, dtype=dtype)
         else:
             if dtype is None and hasattr(initializer, "dtype"):
@@ -92,9 +97,6 @@ class Variable(nnx.Variable):
                 f"Initial value for variable '{name}' has shape {tuple(value.shape)}, "
                 f"expected {tuple(shape)}."
             )
-        if path is None:
-            prefix = scopes.current_path()
-            path = f"{prefix}/{name}" if prefix else name
         if _variable_placer is not None:  # the active distribution's layout, if any
             value = _variable_placer(value, path)
         super().__init__(
@@ -143,6 +145,16 @@ class Variable(nnx.Variable):
     @property
     def autocast(self) -> bool:
         return self.get_metadata("keras_autocast")
+
+    @property
+    def aggregation(self) -> str:
+        """How a distributed update combines replicas (`"none"`, `"mean"`, `"sum"`,
+        `"only_first_replica"`)."""
+        return self.get_metadata("aggregation", "none")
+
+    @property
+    def synchronization(self) -> str:
+        return self.get_metadata("synchronization", "auto")
 
     @property
     def dtype(self) -> str:

@@ -17,7 +17,8 @@ import zipfile
 import h5py
 
 from keras_on_jax import serialization
-from keras_on_jax.io import files, weights_h5
+from keras_on_jax.backend import limits
+from keras_on_jax.io import files, guard, weights_h5
 from keras_on_jax.training.compile_config import compile_model_from_config, serialize_compile_config
 
 CONFIG = "config.json"
@@ -25,7 +26,8 @@ METADATA = "metadata.json"
 WEIGHTS = "model.weights.h5"
 ASSETS = "assets"
 _MAX_RATIO = 100
-_LARGE = 4 * 1024 ** 3
+_SMALL = 16 * 2**20  # members up to this size are never refused for their ratio
+_MAX_MEMBERS = 100_000
 
 
 def model_config_json(model):
@@ -111,28 +113,50 @@ def save_archive(model, filepath, zipped=True):
                         zf.writestr(_zinfo(f"{ASSETS}/{rel}", now), f.read())
 
 
-def _check_member_names(names, filepath):
-    for name in names:
+def _check_members(zf, filepath):
+    """Refuse members that would write outside the archive, appear twice (which one
+    counts?), or would inflate far beyond what they hold (zip bombs), before reading."""
+    infos = zf.infolist()
+    if len(infos) > _MAX_MEMBERS:
+        raise ValueError(f"Refusing to load {filepath!r}: it has {len(infos)} members, more "
+                         f"than {_MAX_MEMBERS}.")
+    seen = set()
+    total = 0
+    for info in infos:
+        name = info.filename
         norm = name.replace("\\", "/")
-        if norm.startswith("/") or (len(norm) > 1 and norm[1] == ":") or ".." in norm.split("/"):
+        if (norm.startswith("/") or (len(norm) > 1 and norm[1] == ":") or "\0" in norm
+                or ".." in norm.split("/")):
             raise ValueError(
                 f"Refusing to load {filepath!r}: the archive member {name!r} has an absolute "
                 "path or '..' (it would write outside the archive)."
             )
+        if norm in seen:
+            raise ValueError(f"Refusing to load {filepath!r}: the archive holds the member "
+                             f"{name!r} twice.")
+        seen.add(norm)
+        # Keras stores members uncompressed; deflated JSON or weights shrink a few times,
+        # not hundreds: a higher ratio on a large member is a decompression bomb.
+        if info.file_size > _SMALL and info.file_size > _MAX_RATIO * max(info.compress_size, 1):
+            raise ValueError(f"Refusing to load {filepath!r}: member {name!r} declares "
+                             f"{info.file_size} bytes from {info.compress_size} compressed "
+                             f"(ratio over {_MAX_RATIO}: zip bomb guard).")
+        total += info.file_size
+    limits.check_total_size(total, f"Keras archive {filepath!r} (its members inflated)",
+                            model=False)
 
 
 def _open_zip(filepath):
     try:
         zf = zipfile.ZipFile(filepath, "r")
-    except (zipfile.BadZipFile, OSError, EOFError) as e:
+    except Exception as e:  # noqa: BLE001 - zipfile raises many kinds on a damaged file
         raise ValueError(f"Cannot read Keras archive {os.fspath(filepath)!r}: it is not a valid "
-                         f"zip file or it is truncated/corrupted ({e}).") from None
-    _check_member_names(zf.namelist(), filepath)
-    for info in zf.infolist():
-        if info.file_size > _LARGE and info.file_size > _MAX_RATIO * max(info.compress_size, 1):
-            zf.close()
-            raise ValueError(f"Refusing to load {filepath!r}: member {info.filename!r} declares "
-                             f"{info.file_size} bytes from {info.compress_size} (zip bomb guard).")
+                         f"zip file or it is truncated/corrupted ({type(e).__name__}: {e}).") from None
+    try:
+        _check_members(zf, filepath)
+    except BaseException:
+        zf.close()
+        raise
     return zf
 
 
@@ -141,17 +165,16 @@ def _read_member(zf, name, filepath):
         return zf.read(name)
     except KeyError:
         raise ValueError(f"Keras archive {os.fspath(filepath)!r} has no {name!r} member; "
-                         f"members: {zf.namelist()}") from None
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
+                         f"members: {zf.namelist()[:20]}") from None
+    except Exception as e:  # noqa: BLE001 - zlib.error, BadZipFile (CRC), struct.error, ...
         raise ValueError(f"Keras archive {os.fspath(filepath)!r} is corrupted: cannot read "
-                         f"member {name!r} ({e}).") from None
+                         f"member {name!r} ({type(e).__name__}: {e}).") from None
 
 
 def _parse_config(text, filepath):
-    try:
-        return json.loads(text)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise ValueError(f"{CONFIG} in {os.fspath(filepath)!r} is not valid JSON: {e}") from None
+    config = guard.parse_json(text, filepath, CONFIG)
+    guard.check_config(config, filepath, CONFIG)
+    return config
 
 
 def config_to_model(config, custom_objects=None, compile=True, safe_mode=True):
@@ -204,8 +227,8 @@ def _load_weights_bytes(model, data, filepath, skip_mismatch=False, objects_to_s
     try:
         weights_h5._check_no_links(f, filepath)
         try:
-            weights_h5.read_weights(model, weights_h5.h5_lookup(f), filepath, skip_mismatch,
-                                    objects_to_skip)
+            lookup = weights_h5.h5_lookup(f, weights_h5.strings_checker(data, filepath))
+            weights_h5.read_weights(model, lookup, filepath, skip_mismatch, objects_to_skip)
         except (OSError, KeyError, RuntimeError) as e:
             raise ValueError(f"The weights in {filepath!r} are corrupted: {e}") from None
     finally:
@@ -214,11 +237,8 @@ def _load_weights_bytes(model, data, filepath, skip_mismatch=False, objects_to_s
 
 def _load_dir(path, custom_objects, compile, safe_mode):
     cpath = os.path.join(path, CONFIG)
-    try:
-        with open(cpath, "rb") as f:
-            config = _parse_config(f.read(), cpath)
-    except OSError as e:
-        raise ValueError(f"Cannot read {cpath!r}: {e}") from None
+    config = guard.read_json_file(cpath)
+    guard.check_config(config, cpath)
     model = config_to_model(config, custom_objects, compile, safe_mode)
     wpath = os.path.join(path, WEIGHTS)
     if not os.path.exists(wpath):

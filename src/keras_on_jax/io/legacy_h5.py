@@ -16,7 +16,7 @@ import h5py
 import numpy as np
 
 from keras_on_jax import serialization
-from keras_on_jax.io import files, keras2_config, weights_h5
+from keras_on_jax.io import files, guard, keras2_config, weights_h5
 from keras_on_jax.training.compile_config import (
     build_model_optimizer,
     compile_model_from_config,
@@ -35,10 +35,26 @@ def _decode(x):
     return str(x)
 
 
+# Strings (fixed or variable length) and numbers are all these files hold in attributes.
+# The type is checked before the value is read: HDF5 crashes reading some damaged types.
+_ATTRIBUTE_TYPES = (h5py.h5t.TypeStringID, h5py.h5t.TypeIntegerID, h5py.h5t.TypeFloatID)
+
+
+def read_attribute(group, name, default=None):
+    """`group.attrs[name]` (or `default` if absent), its HDF5 type checked first."""
+    if name not in group.attrs:
+        return default
+    kind = group.attrs.get_id(name).get_type()
+    if not isinstance(kind, _ATTRIBUTE_TYPES):
+        raise ValueError(f"The HDF5 attribute {name!r} of {group.name!r} should hold strings "
+                         f"or numbers, found HDF5 type {type(kind).__name__}.")
+    return group.attrs[name]
+
+
 def load_attribute(group, name):
     """A (possibly chunked) list attribute as a list of str."""
     if name in group.attrs:
-        value = group.attrs[name]
+        value = read_attribute(group, name)
         if isinstance(value, (str, bytes, np.bytes_)):
             return [_decode(value)]
         arr = np.asarray(value)
@@ -47,7 +63,7 @@ def load_attribute(group, name):
         return [_decode(v) for v in arr.tolist()]
     out, i = [], 0
     while f"{name}{i}" in group.attrs:
-        arr = np.asarray(group.attrs[f"{name}{i}"])
+        arr = np.asarray(read_attribute(group, f"{name}{i}"))
         out.extend(_decode(v) for v in arr.tolist() if arr.size)
         i += 1
     return out
@@ -73,9 +89,8 @@ def save_attribute(group, name, values):
 
 
 def _root_str(f, name):
-    if name not in f.attrs:
-        return None
-    return _decode(f.attrs[name])
+    value = read_attribute(f, name)
+    return None if value is None else _decode(value)
 
 
 # ---------------------------------------------------------------------------------------
@@ -200,7 +215,7 @@ def is_legacy_h5(filepath):
 
 
 def load_weights_h5(model, filepath, by_name=False, skip_mismatch=False):
-    f = weights_h5.open_h5(filepath, "legacy HDF5 file")
+    f = weights_h5.open_h5(filepath, "legacy HDF5 file", strings=True)
     try:
         weights_h5._check_no_links(f, filepath)
         root = f["model_weights"] if ("layer_names" not in f.attrs and "layer_names0" not in f.attrs
@@ -303,17 +318,15 @@ def _k2_metrics(value):
 
 
 def load_model_h5(filepath, custom_objects=None, compile=True, safe_mode=True):
-    f = weights_h5.open_h5(filepath, "legacy HDF5 model file")
+    f = weights_h5.open_h5(filepath, "legacy HDF5 model file", strings=True)
     try:
         weights_h5._check_no_links(f, filepath)
-        raw = f.attrs.get("model_config")
+        raw = read_attribute(f, "model_config")
         if raw is None:
             raise ValueError(f"No model config found in the file at {filepath!r} (it may be a "
                              "weights-only file: build the model and use `load_weights`).")
-        try:
-            model_config = json.loads(_decode(raw))
-        except ValueError as e:
-            raise ValueError(f"The model_config in {filepath!r} is not valid JSON: {e}") from None
+        model_config = guard.parse_json(_decode(raw), filepath, "The model_config")
+        guard.check_config(model_config, filepath, "The model_config")
         keras_version = _root_str(f, "keras_version") or "1"
         is_k2 = not keras_version.startswith("3")
         with serialization.SafeModeScope(safe_mode):
@@ -324,9 +337,12 @@ def load_model_h5(filepath, custom_objects=None, compile=True, safe_mode=True):
             load_weights_from_group(model, root, filepath)
         except (OSError, KeyError, RuntimeError) as e:
             raise ValueError(f"Legacy model file {filepath!r} is corrupted or truncated: {e}") from None
-        raw_tc = f.attrs.get("training_config")
+        raw_tc = read_attribute(f, "training_config")
         if compile and raw_tc is not None:
-            tc = json.loads(_decode(raw_tc))
+            tc = guard.parse_json(_decode(raw_tc), filepath, "The training_config")
+            if not isinstance(tc, dict):
+                raise ValueError(f"The training_config in {filepath!r} should be a JSON "
+                                 f"object, found {type(tc).__name__}.")
             cc = {k: tc.get(k) for k in ("loss", "loss_weights", "metrics", "weighted_metrics",
                                          "run_eagerly", "steps_per_execution", "jit_compile")}
             if is_k2:

@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 import os
 import warnings
 
 import numpy as np
 
-from keras_on_jax.io import files, keras_archive, weights_h5
+from keras_on_jax.backend import limits
+from keras_on_jax.io import files, guard, keras_archive, weights_h5
 from keras_on_jax.training.compile_config import build_model_optimizer
 
 FORMAT = "keras_on_jax.checkpoint"
@@ -37,9 +39,8 @@ def is_checkpoint_dir(path):
     if not os.path.exists(meta) or not os.path.isdir(os.path.join(path, STATE)):
         return False
     try:
-        with open(meta) as f:
-            return json.load(f).get("format") == FORMAT
-    except (OSError, ValueError):
+        return guard.read_json_file(meta).get("format") == FORMAT
+    except (ValueError, AttributeError):
         return False
 
 
@@ -83,12 +84,53 @@ def save_model_dir(model, filepath):
                        "format": FORMAT, "step": step}, f)
 
 
+def check_declared_sizes(tree, where):
+    """Refuse a checkpoint whose arrays (as its metadata declares them: `.shape`/`.dtype`
+    leaves of nested dicts) could not be held in memory, before Orbax allocates them."""
+    import jax.numpy as jnp
+
+    if not isinstance(tree, dict):
+        raise ValueError(f"Cannot read the checkpoint {where}: its metadata is missing or "
+                         f"corrupted (found {type(tree).__name__}).")
+    total = 0
+    stack = [((), tree)]
+    while stack:
+        keys, node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend((keys + (k,), v) for k, v in node.items())
+            continue
+        shape, dtype = getattr(node, "shape", None), getattr(node, "dtype", None)
+        if shape is None or dtype is None:
+            continue
+        name = "/".join(map(str, keys))
+        try:
+            shape = tuple(int(d) for d in shape)
+            itemsize = jnp.dtype(dtype).itemsize
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"The checkpoint {where} declares an invalid array {name!r}: "
+                             f"shape {shape}, dtype {dtype} ({e}).") from None
+        limits.check_array_size(shape, itemsize, f"array {name!r} of the checkpoint {where}")
+        total += math.prod(shape) * itemsize
+    limits.check_total_size(total, f"The checkpoint {where}")
+
+
+def _unreadable_state(path, e):
+    return ValueError(f"Cannot read the checkpoint state in {path!r}: it is missing, "
+                      f"truncated or corrupted ({type(e).__name__}: {e}).")
+
+
 def _restore(path):
+    state = os.path.join(os.path.abspath(path), STATE)
     try:
-        tree = _checkpointer().restore(os.path.join(os.path.abspath(path), STATE))
-    except Exception as e:
-        raise ValueError(f"Cannot read the checkpoint state in {path!r}: it is missing, "
-                         f"truncated or corrupted ({type(e).__name__}: {e}).") from None
+        metadata = _checkpointer().metadata(state)
+    except Exception as e:  # noqa: BLE001 - Orbax/TensorStore raise many kinds
+        raise _unreadable_state(path, e) from None
+    item = getattr(metadata, "item_metadata", metadata)
+    check_declared_sizes(getattr(item, "tree", item), repr(path))
+    try:
+        tree = _checkpointer().restore(state)
+    except Exception as e:  # noqa: BLE001
+        raise _unreadable_state(path, e) from None
     weights = {k.replace("|", "/"): v for k, v in dict(tree.get("weights", {})).items()}
     if "__root__" in weights:
         weights[""] = weights.pop("__root__")
@@ -107,11 +149,8 @@ def _apply(model, path, weights, optimizer_state, skip_mismatch=False):
 
 def load_model_dir(path, custom_objects=None, compile=True, safe_mode=True):
     cpath = os.path.join(path, "config.json")
-    try:
-        with open(cpath) as f:
-            config = json.load(f)
-    except (OSError, ValueError) as e:
-        raise ValueError(f"Cannot read the model config {cpath!r}: {e}") from None
+    config = guard.read_json_file(cpath, "the model config")
+    guard.check_config(config, cpath)
     model = keras_archive.config_to_model(config, custom_objects, compile, safe_mode)
     weights, opt_state, _ = _restore(path)
     if not compile:
@@ -132,9 +171,8 @@ def load_weights_dir(model, path, skip_mismatch=False):
 def checkpoint_step(path):
     """The training step stored in a checkpoint folder."""
     try:
-        with open(os.path.join(path, "metadata.json")) as f:
-            return int(json.load(f).get("step", 0))
-    except (OSError, ValueError):
+        return int(guard.read_json_file(os.path.join(path, "metadata.json")).get("step", 0))
+    except (ValueError, TypeError, AttributeError):
         warnings.warn(f"Checkpoint folder {path!r} has no readable metadata.json.", stacklevel=2)
         return 0
 
@@ -162,40 +200,17 @@ def _ocp():
     return ocp.v1
 
 
-def _nested(variables, host):
-    out = {}
-    for v in variables:
-        parts = v.path.split("/")
-        node = out
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-        if parts[-1] in node:
-            raise ValueError(f"The variable path {v.path!r} is found twice in the model: an "
-                             "Orbax checkpoint needs unique variable paths. Give your layers "
-                             "(and other objects) unique names.")
-        node[parts[-1]] = np.asarray(v.numpy()) if host else v.value
-    return out
-
-
 def keras_state_tree(model, host=False):
     """`model.get_state_tree()` as Keras 3 builds it (jax arrays, or NumPy with `host`)."""
-    opt = getattr(model, "optimizer", None)
-    return {
-        "trainable_variables": _nested(model.trainable_variables, host),
-        "non_trainable_variables": _nested(model.non_trainable_variables, host),
-        "optimizer_variables": _nested(opt.variables if opt is not None else [], host),
-        "metrics_variables": _nested(getattr(model, "metrics_variables", None) or [], host),
-    }
+    from keras_on_jax.models import state_tree
+
+    return state_tree.get_state_tree(model, "numpy_array" if host else "backend_tensor")
 
 
 def _flatten(tree, prefix=""):
-    flat = {}
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            flat.update(_flatten(value, f"{prefix}{key}/"))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
+    from keras_on_jax.models import state_tree
+
+    return state_tree.flatten(tree, prefix)
 
 
 def _without_model_name(path, name, key):
@@ -296,7 +311,12 @@ def _abstract_pytree(step_path):
     devices the checkpoint was written from."""
     import jax
 
-    meta = _ocp().metadata(step_path, checkpointable_name="pytree").metadata
+    try:
+        meta = _ocp().metadata(step_path, checkpointable_name="pytree").metadata
+    except Exception as e:  # noqa: BLE001 - Orbax/TensorStore raise many kinds
+        raise ValueError(f"Cannot read the Orbax checkpoint {step_path!r}: its metadata is "
+                         f"missing or corrupted ({type(e).__name__}: {e}).") from None
+    check_declared_sizes(meta, repr(step_path))
     sharding = jax.sharding.SingleDeviceSharding(jax.local_devices()[0])
 
     def convert(node):
@@ -373,10 +393,11 @@ def load_keras_orbax_model(path, custom_objects=None, compile=True, safe_mode=Tr
                          "This checkpoint may have been saved with save_weights_only=True: "
                          "build the model and call `model.load_weights()` instead.")
     config = _load_checkpointables(step_path, {"model_config": None})["model_config"]["config"]
-    try:
-        config = json.loads(config)
-    except (TypeError, ValueError) as e:
-        raise ValueError(f"The model config in {step_path!r} is not valid JSON: {e}") from None
+    if not isinstance(config, (str, bytes)):
+        raise ValueError(f"The model config in {step_path!r} should be a JSON string, found "
+                         f"{type(config).__name__}.")
+    config = guard.parse_json(config, step_path, "The model config")
+    guard.check_config(config, step_path)
     model = keras_archive.config_to_model(config, custom_objects, compile, safe_mode)
     request = {"pytree": _abstract_pytree(step_path)}
     if "assets" in saved:

@@ -18,7 +18,7 @@ import json
 import os
 
 from keras_on_jax import serialization
-from keras_on_jax.io import files
+from keras_on_jax.io import files, guard
 
 
 def _archive():
@@ -95,8 +95,16 @@ def save_model(model, filepath, overwrite=True, save_format=None, zipped=None, *
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
-    """Load a model saved as `.keras`, legacy `.h5`, an archive folder or a checkpoint folder."""
+    """Load a model saved as `.keras`, legacy `.h5`, an archive folder or a checkpoint folder.
+
+    A damaged or hostile file raises an ordinary exception naming it (see `io/guard.py`).
+    """
     filepath = _path(filepath)
+    with guard.loading(filepath):
+        return _load_model(filepath, custom_objects, compile, safe_mode)
+
+
+def _load_model(filepath, custom_objects, compile, safe_mode):
     if not os.path.exists(filepath):
         raise ValueError(f"File not found: filepath={filepath}. Please ensure the file is an "
                          "accessible `.keras` zip file, `.h5` file or model folder.")
@@ -165,6 +173,11 @@ def load_weights(model, filepath, skip_mismatch=False, by_name=False, **kwargs):
     if kwargs:
         raise ValueError(f"Invalid keyword arguments: {sorted(kwargs)}")
     filepath = _path(filepath)
+    with guard.loading(filepath):
+        return _load_weights(model, filepath, skip_mismatch, by_name, objects_to_skip)
+
+
+def _load_weights(model, filepath, skip_mismatch, by_name, objects_to_skip):
     if not os.path.exists(filepath):
         raise ValueError(f"File not found: filepath={filepath}.")
     kind = files.sniff(filepath)
@@ -216,14 +229,14 @@ def model_to_json(model, **kwargs):
 
 def model_from_json(json_string, custom_objects=None, safe_mode=True):
     """A model (uncompiled unless the JSON holds a compile config) from `to_json()` output."""
-    try:
-        config = json.loads(json_string)
-    except (ValueError, TypeError) as e:
-        raise ValueError(f"`model_from_json` expects a JSON string; could not parse it: {e}") from None
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError("`model_from_json` expects the JSON of a model config with a "
-                         f"'class_name' key. Received: {str(json_string)[:200]}")
-    config.pop("keras_version", None)
-    config.pop("backend", None)
-    return _archive().config_to_model(config, custom_objects=custom_objects, compile=True,
-                                         safe_mode=safe_mode)
+    with guard.loading("model_from_json", is_file=False):
+        if not isinstance(json_string, (str, bytes, bytearray)):
+            raise TypeError(f"`model_from_json` expects a JSON string. Received: "
+                            f"{type(json_string).__name__}")
+        where = "The JSON given to `model_from_json`"
+        config = guard.parse_json(json_string, where, None)
+        guard.check_config(config, None, where)
+        config.pop("keras_version", None)
+        config.pop("backend", None)
+        return _archive().config_to_model(config, custom_objects=custom_objects, compile=True,
+                                             safe_mode=safe_mode)

@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
-from keras_on_jax.backend import dtype_policies, dtypes, naming, scopes
+from keras_on_jax.backend import dtype_policies, dtypes, naming, remat, scopes
 from keras_on_jax.backend.random import SeedGenerator
 from keras_on_jax.backend.variables import Variable, assign_values
 from keras_on_jax.layers import compiled_call
@@ -177,7 +177,10 @@ class Layer(nnx.Module, pytree=False):
             )
         self.name = name
         self._trainable = bool(trainable)
-        self.dtype_policy = dtype_policies.get(dtype)
+        self._path = None
+        self._dtype_policy = dtype_policies.get(dtype)
+        self._remat_mode = remat.get_current_remat_mode()
+        self.supports_jit = True
         self.autocast = autocast
         self._activity_regularizer = None
         if activity_regularizer is not None:
@@ -198,6 +201,7 @@ class Layer(nnx.Module, pytree=False):
         else:
             self._input_shape_arg = None
         self._call_signature = inspect.signature(self.call)
+        self.call_signature_parameters = list(self._call_signature.parameters)
 
     # ---- attribute tracking ---------------------------------------------------------
     def __setattr__(self, name, value):
@@ -378,16 +382,113 @@ class Layer(nnx.Module, pytree=False):
 
     # ---- dtypes ---------------------------------------------------------------------------
     @property
+    def path(self):
+        """The layer's path among variable scopes (`"model/dense"`); None until built."""
+        path = self.__dict__.get("_path")
+        if path is None and self.built:
+            return self.name  # built outside any scope (a model built at construction)
+        return path
+
+    @property
+    def dtype_policy(self):
+        return self._dtype_policy
+
+    @dtype_policy.setter
+    def dtype_policy(self, value):
+        policy = dtype_policies.get(value)
+        current = self.__dict__.get("_dtype_policy")
+        if isinstance(current, dtype_policies.DTypePolicyMap) and self.path:
+            if self.path in current:
+                del current[self.path]
+            current[self.path] = policy
+        else:
+            self._dtype_policy = policy
+        # As Keras: giving a built float layer a quantized policy quantizes it.
+        if policy.quantization_mode is not None and self.built and not getattr(
+                self, "_is_quantized", False):
+            self.quantize(policy.quantization_mode)
+
+    def _policy(self):
+        """The layer's own policy (its entry when the policy is a `DTypePolicyMap`)."""
+        policy = self._dtype_policy
+        if isinstance(policy, dtype_policies.DTypePolicyMap) and self.path:
+            return policy[self.path]
+        return policy
+
+    @property
     def dtype(self):
-        return self.dtype_policy.variable_dtype
+        return self._policy().variable_dtype
 
     @property
     def compute_dtype(self):
-        return self.dtype_policy.compute_dtype
+        return self._policy().compute_dtype
 
     @property
     def variable_dtype(self):
-        return self.dtype_policy.variable_dtype
+        return self._policy().variable_dtype
+
+    @property
+    def input_dtype(self):
+        """The dtype inputs are converted to (the compute dtype)."""
+        return self.compute_dtype
+
+    @property
+    def quantization_mode(self):
+        """The quantization mode of this layer (`"int8"`, ...), None if not quantized."""
+        return self._policy().quantization_mode
+
+    @property
+    def activity_regularizer(self):
+        return self._activity_regularizer
+
+    @activity_regularizer.setter
+    def activity_regularizer(self, value):
+        from keras_on_jax import regularizers
+
+        self._activity_regularizer = regularizers.get(value)
+
+    # ---- quantization (implemented by Dense, EinsumDense, Embedding, ...) -----------------
+    def quantize(self, mode=None, type_check=True, config=None):
+        """Quantize the layer's weights (`"int8"`, `"int4"`, `"float8"`); only layers that
+        implement quantization accept it (see `layers/core/quantized.py`)."""
+        raise QuantizationNotSupported(
+            f"Layer {type(self).__name__} ('{self.name}') does not support quantization. "
+            "The layers that do are Dense, EinsumDense, Embedding and ReversibleEmbedding."
+        )
+
+    def quantized_build(self, input_shape, mode, config=None):
+        raise QuantizationNotSupported(
+            f"Layer {type(self).__name__} ('{self.name}') has no quantized variables to "
+            f"build. Received: mode={mode}"
+        )
+
+    def quantized_call(self, *args, **kwargs):
+        """`call` of a quantized layer: the `_<mode>_call` of its quantization mode."""
+        method = getattr(self, f"_{self.quantization_mode}_call", None)
+        if method is None:
+            raise QuantizationNotSupported(
+                f"Layer {type(self).__name__} ('{self.name}') cannot run in quantization "
+                f"mode {self.quantization_mode!r}."
+            )
+        return method(*args, **kwargs)
+
+    # ---- rematerialization ------------------------------------------------------------------
+    def rematerialized_call(self, layer_call, *args, **kwargs):
+        """`layer_call` wrapped as the layer's `RematScope` mode asks (or unchanged)."""
+        return remat.rematerialized(self, layer_call, args, kwargs)
+
+    # ---- metrics --------------------------------------------------------------------------
+    @property
+    def metrics(self):
+        """The metrics this layer and its sublayers hold as attributes."""
+        out = [v for k, v in self.__dict__.items() if k not in _TRAINER_METRICS and _is_metric(v)]
+        for layer in self._layers:
+            out.extend(m for m in layer.metrics if all(m is not o for o in out))
+        return out
+
+    @property
+    def metrics_variables(self):
+        return [v for m in self.metrics for v in m.variables]
 
     # ---- weights creation -------------------------------------------------------------------
     def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True,
@@ -405,10 +506,23 @@ class Layer(nnx.Module, pytree=False):
         if initializer is None:
             initializer = "glorot_uniform" if dtypes.is_float_dtype(dtype) else "zeros"
         initializer = initializers.get(initializer)
-        with scopes.NameScope(self.name) if not scopes.current_path().endswith(self.name) else _nullcontext():
+        name = name or "variable"
+        path = None
+        if scopes.current_path().endswith(self.name):
+            scope = _nullcontext()
+        elif self.path:
+            # After build (`enable_lora`, `quantize`): beside the layer's other weights.
+            scope, path = _nullcontext(), f"{self.path}/{name}"
+        else:
+            scope = scopes.NameScope(self.name)
+        with scope:
+            if self.__dict__.get("_path") is None:
+                self._path = scopes.current_path()
             variable = Variable(initializer, shape=shape, dtype=dtype, trainable=trainable,
-                                autocast=autocast, name=name or "variable",
-                                aggregation=aggregation)
+                                autocast=autocast, name=name, aggregation=aggregation,
+                                path=path)
+        if overwrite_with_gradient:
+            variable.set_metadata("keras_overwrite_with_gradient", True)
         return self._register_weight(variable, regularizers.get(regularizer),
                                      constraints.get(constraint))
 
@@ -478,6 +592,7 @@ class Layer(nnx.Module, pytree=False):
             shapes = {k: _shape_of(v) for k, v in first.items()}
         self._build_shapes = shapes
         with scopes.NameScope(self.name):
+            self._path = scopes.current_path()
             self.build(shapes)
         self.built = True
         compiled_call.structure_changed()  # built inside a call: compiled calls start over
@@ -486,6 +601,7 @@ class Layer(nnx.Module, pytree=False):
         shape = config.get("input_shape") if config else None
         if shape is not None and not self.built:
             with scopes.NameScope(self.name):
+                self._path = scopes.current_path()
                 self.build(_restore_shape(shape))
             self._build_shapes = _restore_shape(shape)
         self.built = True
@@ -561,12 +677,15 @@ class Layer(nnx.Module, pytree=False):
             if self.autocast and dtypes.is_float_dtype(self.compute_dtype):
                 compute = self.compute_dtype
                 args[0] = _cast_floats(args[0], compute) if args else None
+            call = self.quantized_call if self.quantization_mode is not None else self.call
+            if self._remat_mode is not None:
+                call = self.rematerialized_call(call, *args, **kwargs)
             with scopes.NameScope(self.name):
-                if self.dtype_policy.compute_dtype != self.dtype_policy.variable_dtype:
+                if self.compute_dtype != self.variable_dtype:
                     with scopes.AutocastScope(self.compute_dtype):
-                        outputs = self.call(*args, **kwargs)
+                        outputs = call(*args, **kwargs)
                 else:
-                    outputs = self.call(*args, **kwargs)
+                    outputs = call(*args, **kwargs)
             if self._activity_regularizer is not None:
                 for out in _flatten(outputs):
                     self.add_loss(self._activity_regularizer(out))
@@ -616,6 +735,10 @@ class Layer(nnx.Module, pytree=False):
             if out_mask is not None and isinstance(outputs, KerasTensor):
                 outputs._keras_mask = out_mask if isinstance(out_mask, KerasTensor) else KerasTensor(_shape_of(out_mask), "bool")
         return outputs
+
+    def symbolic_call(self, *args, **kwargs):
+        """The output KerasTensors of a call on KerasTensors (no graph node is recorded)."""
+        return self.compute_output_spec(*args, **kwargs)
 
     def compute_output_spec(self, *args, **kwargs):
         """Infer output KerasTensors: `compute_output_shape` when defined, else by tracing."""
@@ -843,8 +966,21 @@ def _cast_floats(structure, dtype):
 
 
 def _serialize_dtype_policy(policy):
-    return {"module": "keras", "class_name": "DTypePolicy",
-            "config": {"name": policy.name}, "registered_name": None}
+    return dtype_policies.serialize(policy)
+
+
+class QuantizationNotSupported(ValueError):
+    """A layer asked to quantize that cannot (`model.quantize` warns and skips it)."""
+
+
+_TRAINER_METRICS = frozenset({"_loss_tracker", "_compile_metrics", "_compile_loss"})
+
+
+def _is_metric(value):
+    cls = type(value)
+    methods = ("update_state", "result", "reset_state")
+    return (all(callable(getattr(cls, m, None)) for m in methods)
+            and hasattr(value, "variables") and not isinstance(value, Layer))
 
 
 _PROBE_SIZES = (83, 89)

@@ -22,12 +22,15 @@ from keras_on_jax.models.model import Model
 
 
 def _build_map(flat_inputs, flat_outputs):
+    # Depth-first with an explicit stack, not recursion: a chain of thousands of layers is
+    # a valid graph (and a file may describe one).
     finished, in_progress = set(), set()
     nodes_in_decreasing_depth = []
     layer_indices = {}
     input_ids = {id(t) for t in flat_inputs}
+    stack = []
 
-    def visit(tensor):
+    def enter(tensor):
         if tensor._keras_history is None:
             raise ValueError(
                 f"Output tensors of a Functional model must be the output of a Keras layer. "
@@ -42,15 +45,21 @@ def _build_map(flat_inputs, flat_outputs):
         if id(layer) not in layer_indices:
             layer_indices[id(layer)] = (len(layer_indices), layer)
         in_progress.add(id(node))
-        if not node.is_input and id(tensor) not in input_ids:
-            for t in node.input_tensors:
-                visit(t)
-        finished.add(id(node))
-        in_progress.discard(id(node))
-        nodes_in_decreasing_depth.append(node)
+        leaf = node.is_input or id(tensor) in input_ids
+        stack.append((node, iter(() if leaf else node.input_tensors)))
 
     for out in flat_outputs:
-        visit(out)
+        enter(out)
+        while stack:
+            node, parents = stack[-1]
+            tensor = next(parents, None)
+            if tensor is not None:
+                enter(tensor)
+                continue
+            stack.pop()
+            finished.add(id(node))
+            in_progress.discard(id(node))
+            nodes_in_decreasing_depth.append(node)
     return nodes_in_decreasing_depth, layer_indices
 
 

@@ -10,6 +10,8 @@ node index is 1-based there). Reading accepts both that and Keras 2's
 
 from __future__ import annotations
 
+import collections
+
 from keras_on_jax import serialization
 from keras_on_jax.models import keras2_ops
 from keras_on_jax.ops.builtin_ops import resolve_op_class
@@ -122,6 +124,10 @@ class _Ref:
         self.layer, self.node, self.tensor = layer, node, tensor
 
 
+class _NotYet(Exception):
+    """The output of call (layer name, node index) is not made yet."""
+
+
 def _parse_k3_value(value):
     """Turn `__keras_tensor__` dicts into `_Ref`s; deserialize the rest lazily."""
     if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
@@ -227,13 +233,20 @@ def functional_from_config(cls, config, custom_objects=None):
         pending[name] = [_parse_node(n, layers, k2, keeps_structure) for n in nodes]
     done_count = {name: 0 for name in pending}
 
+    def output(got, layer, node, tensor):
+        if not 0 <= tensor < len(got):
+            raise ValueError(f"Functional config of '{config.get('name')}' refers to output "
+                             f"{tensor} of call {node} of layer '{layer}', which has "
+                             f"{len(got)} output(s).")
+        return got[tensor]
+
     def resolve(value):
         if isinstance(value, _Ref):
             idx = value.node - node_offset(value.layer, outer=False)
             got = outputs.get((value.layer, idx))
             if got is None:
-                raise KeyError
-            return got[value.tensor]
+                raise _NotYet((value.layer, idx))
+            return output(got, value.layer, idx, value.tensor)
         if isinstance(value, list):
             return [resolve(v) for v in value]
         if isinstance(value, dict):
@@ -242,32 +255,43 @@ def functional_from_config(cls, config, custom_objects=None):
             return serialization.deserialize_keras_object(value[1], custom_objects=custom_objects)
         return value
 
-    progress = True
-    while progress and any(done_count[n] < len(pending[n]) for n in pending):
-        progress = False
-        for name in order:
-            if name not in pending:
-                continue
-            layer = layers[name]
-            while done_count[name] < len(pending[name]):
-                args, kwargs = pending[name][done_count[name]]
-                try:
-                    r_args = resolve(args)
-                    r_kwargs = resolve(kwargs)
-                except KeyError:
-                    break
-                out = layer(*r_args, **r_kwargs)
-                from keras_on_jax.layers.layer import _flatten
+    # A call is made once its inputs exist: a queue of layers, each waiting on the call
+    # output it misses, so any order of the layers in the file rebuilds in linear time.
+    from keras_on_jax.layers.layer import _flatten
 
-                outputs[(name, done_count[name])] = _flatten(out)
-                done_count[name] += 1
-                progress = True
-    if any(done_count[n] < len(pending[n]) for n in pending):
-        stuck = [n for n in pending if done_count[n] < len(pending[n])]
+    queue = collections.deque(name for name in order if name in pending)
+    queued = set(queue)
+    waiting = {}  # (layer name, node index) -> layers whose next call needs its output
+    while queue:
+        name = queue.popleft()
+        queued.discard(name)
+        layer = layers[name]
+        while done_count[name] < len(pending[name]):
+            args, kwargs = pending[name][done_count[name]]
+            try:
+                r_args = resolve(args)
+                r_kwargs = resolve(kwargs)
+            except _NotYet as missing:
+                waiting.setdefault(missing.args[0], []).append(name)
+                break
+            out = layer(*r_args, **r_kwargs)
+            outputs[(name, done_count[name])] = _flatten(out)
+            for waiter in waiting.pop((name, done_count[name]), ()):
+                if waiter not in queued:
+                    queue.append(waiter)
+                    queued.add(waiter)
+            done_count[name] += 1
+    stuck = [n for n in pending if done_count[n] < len(pending[n])]
+    if stuck:
+        needs = {waiter: key for key, waiters in waiting.items() for waiter in waiters}
+        details = "; ".join(
+            f"'{n}' needs call {needs[n][1]} of '{needs[n][0]}'"
+            + ("" if needs[n][0] in layers else " (no such layer)")
+            for n in stuck if n in needs)
         raise ValueError(
             "The graph of the Functional model either has loops or disconnected nodes: "
             f"could not rebuild the calls of layers {stuck} of model "
-            f"'{config.get('name')}'."
+            f"'{config.get('name')}' ({details})."
         )
 
     def struct(s):
@@ -279,7 +303,7 @@ def functional_from_config(cls, config, custom_objects=None):
                     f"Functional config of '{config.get('name')}' refers to node {s[1]} of "
                     f"layer '{s[0]}', which does not exist."
                 )
-            return got[s[2]]
+            return output(got, s[0], idx, s[2])
         if isinstance(s, (list, tuple)):
             return [struct(x) for x in s]
         if isinstance(s, dict):

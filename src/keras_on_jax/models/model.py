@@ -84,6 +84,39 @@ class Model(Trainer, Layer):
         self._build_shapes = shape
         self.built = True
 
+    # ---- quantization and state trees (Keras 3 API; implemented beside) -------------------
+    def quantize(self, mode=None, config=None, filters=None, **kwargs):
+        """Quantize the weights of every layer that supports it (Dense, EinsumDense,
+        Embedding, ReversibleEmbedding).
+
+        Args:
+            mode: `"int8"`, `"int4"` or `"float8"` (optional when `config` gives it).
+            config: a `keras.quantizers.QuantizationConfig`.
+            filters: a regex (or list of regexes) matched against layer names, or a
+                callable `layer -> bool`: only the selected layers are quantized.
+        """
+        from keras_on_jax.models.quantization import quantize_model
+
+        quantize_model(self, mode, config, filters, **kwargs)
+
+    def get_quantization_layer_structure(self, mode=None):
+        """The block structure calibrated quantization modes need (None: not provided)."""
+        return None
+
+    def get_state_tree(self, value_format="backend_tensor"):
+        """The model's variables as nested dicts keyed by path, in four groups:
+        `trainable_variables`, `non_trainable_variables`, `optimizer_variables`,
+        `metrics_variables`. `value_format` is `"backend_tensor"` or `"numpy_array"`."""
+        from keras_on_jax.models import state_tree
+
+        return state_tree.get_state_tree(self, value_format)
+
+    def set_state_tree(self, state_tree):
+        """Assign variables from a tree shaped like `get_state_tree()`'s (by path)."""
+        from keras_on_jax.models import state_tree as lib
+
+        lib.set_state_tree(self, state_tree)
+
     def _host_preprocess(self, x):
         """Apply the model's leading host-only layers to a batch of inputs `x`.
 

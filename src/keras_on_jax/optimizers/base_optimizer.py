@@ -569,10 +569,14 @@ class Optimizer:
         variable.assign_sub(value)
 
     def update_step(self, gradient, variable, learning_rate):
-        raise NotImplementedError(
-            f"Optimizer '{self.__class__.__name__}' must override `update_step` or "
-            "`_make_transform`."
-        )
+        """Update one (built) variable with its gradient. The built-in optimizers run
+        their optax transformation on it; a custom optimizer overrides this method."""
+        if self._make_transform() is None:
+            raise NotImplementedError(
+                f"Optimizer '{self.__class__.__name__}' must override `update_step` or "
+                "`_make_transform`."
+            )
+        self._backend_update_step([gradient], [variable], learning_rate)
 
     def apply_gradients(self, grads_and_vars):
         """Apply `(gradient, variable)` pairs; returns the `iterations` Variable."""

@@ -168,6 +168,10 @@ class Trainer:
                 out.append(self._compile_metrics)
             if self._compile_loss is not None:
                 out.extend(self._compile_loss.metrics)
+        from keras_on_jax.layers.layer import Layer
+
+        # As Keras: metrics the model (or its layers) hold as attributes come after.
+        out.extend(m for m in Layer.metrics.fget(self) if all(m is not o for o in out))
         return out
 
     @property
@@ -936,6 +940,80 @@ class Trainer:
         from keras_on_jax.training import compile_config
 
         compile_config.compile_model_from_config(self, config, custom_objects)
+
+    # ---- Keras 3 JAX-trainer members ---------------------------------------------------------
+    def _step_function(self, kind):
+        for key, entry in self._functions.items():
+            if key[0] == kind:
+                return entry[0]
+        return None
+
+    def _clear_step_function(self, value, name):
+        if value is not None:
+            raise ValueError(f"`{name}` can only be reset to None (the next call compiles it "
+                             f"again). Received: {value!r}")
+        self._functions = {}
+
+    @property
+    def train_function(self):
+        """The compiled train step `(state, data) -> (logs, state)`, None until made."""
+        return self._step_function("train")
+
+    @train_function.setter
+    def train_function(self, value):
+        self._clear_step_function(value, "train_function")
+
+    @property
+    def test_function(self):
+        """The compiled test step, None until made."""
+        return self._step_function("test")
+
+    @test_function.setter
+    def test_function(self, value):
+        self._clear_step_function(value, "test_function")
+
+    @property
+    def predict_function(self):
+        """The compiled predict step, None until made."""
+        return self._step_function("predict")
+
+    @predict_function.setter
+    def predict_function(self, value):
+        self._clear_step_function(value, "predict_function")
+
+    def jax_state_sync(self):
+        """Write the compiled steps' state back into the Variables. Here every step call
+        already rebinds its new state into the Variables, so there is nothing pending."""
+
+    def compute_loss_and_updates(self, trainable_variables, non_trainable_variables,
+                                 metrics_variables, x, y, sample_weight, training=False,
+                                 optimizer_variables=None):
+        """The loss as a pure function of the variable values (for `jax.grad`).
+
+        Returns `(loss, (unscaled_loss, y_pred, non_trainable_variables,
+        metrics_variables))`; `loss` is scaled by the optimizer in training.
+        """
+        mapping = list(zip(self.trainable_variables, trainable_variables))
+        mapping += zip(self.non_trainable_variables, non_trainable_variables)
+        mapping += zip(self.metrics_variables, metrics_variables)
+        kwargs = {"training": training} if "training" in self._call_signature.parameters else {}
+        with scopes.StatelessScope(mapping, collect_losses=True) as scope:
+            y_pred = self(x, **kwargs)
+            loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight,
+                                     training=training)
+
+        def current(variables, values):
+            return [old if scope.get_current_value(v) is None else scope.get_current_value(v)
+                    for v, old in zip(variables, values)]
+
+        unscaled = loss
+        if training and self.optimizer is not None:
+            opt_mapping = list(zip(self.optimizer.variables, optimizer_variables or []))
+            with scopes.StatelessScope(opt_mapping):
+                loss = scale_loss(self.optimizer, loss)
+        return loss, (unscaled, y_pred,
+                      current(self.non_trainable_variables, non_trainable_variables),
+                      current(self.metrics_variables, metrics_variables))
 
     def make_train_function(self, force=False):
         return self._function("train", self.steps_per_execution)[0]

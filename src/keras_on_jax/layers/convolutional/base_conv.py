@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 import jax.numpy as jnp
+import numpy as np
 
 from keras_on_jax.layers.convolutional import _utils
 from keras_on_jax.layers.convolutional._common import ConvLayer
+from keras_on_jax.layers.core.lora import LoRAMixin
 from keras_on_jax.layers.input_spec import InputSpec
 
 
-def _check_lora(cls_name, lora_rank):
-    if lora_rank:
-        raise ValueError(
-            f"{cls_name}(lora_rank=...) is not supported by keras_on_jax convolution layers. "
-            f"Received: lora_rank={lora_rank!r}; expected None."
-        )
-
-
-class BaseConv(ConvLayer):
+class BaseConv(LoRAMixin, ConvLayer):
     """Shared implementation of the N-d convolution layers (Keras's `BaseConv`).
 
     The kernel has shape `(*kernel_size, input_channels // groups, filters)`.
@@ -29,10 +23,10 @@ class BaseConv(ConvLayer):
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, lora_rank=None, lora_alpha=None,
                  **kwargs):
-        _check_lora(type(self).__name__, lora_rank)
         super().__init__(rank, kernel_size, strides, padding, data_format, dilation_rate,
                          activation, use_bias, locals(), allow_causal=rank == 1,
                          activity_regularizer=activity_regularizer, **kwargs)
+        self._init_lora(lora_rank, lora_alpha)
         self.filters = filters
         self.groups = groups
         if filters is not None and (not isinstance(filters, int) or filters <= 0):
@@ -67,7 +61,7 @@ class BaseConv(ConvLayer):
                 f"channels (full input shape is {tuple(input_shape)})."
             )
         self.compute_output_shape(input_shape)
-        self.kernel = self.add_weight(
+        self._kernel = self.add_weight(
             name="kernel",
             shape=self.kernel_size + (input_channel // self.groups, self.filters),
             initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
@@ -75,13 +69,46 @@ class BaseConv(ConvLayer):
         )
         self._add_bias(self.filters)
         self.built = True
+        if self.lora_rank:
+            self.enable_lora(self.lora_rank, lora_alpha=self.lora_alpha)
+
+    @property
+    def kernel(self):
+        """The kernel: a Variable, or with LoRA the merged array."""
+        if not self.built:
+            raise AttributeError("You must build the layer before accessing `kernel`.")
+        return self._lora_merged(self._kernel)
+
+    def save_own_variables(self, store):
+        """As any layer; with LoRA, the merged kernel and the bias (what Keras writes)."""
+        if not self.built:
+            return
+        if not self.lora_enabled:
+            return super().save_own_variables(store)
+        values = [self.kernel] + ([self.bias] if self.use_bias else [])
+        for i, value in enumerate(values):
+            store[str(i)] = np.asarray(getattr(value, "value", value))
+
+    def load_own_variables(self, store):
+        if not self.lora_enabled and len(store.keys()) == len(self._own_variables()):
+            return super().load_own_variables(store)
+        targets = [self._kernel] + ([self.bias] if self.use_bias else [])
+        if len(store.keys()) != len(targets):
+            raise ValueError(f"Layer '{self.name}' expected {len(targets)} variables, but "
+                             f"received {len(store.keys())} variables during loading. "
+                             f"Expected: {[v.name for v in targets]}")
+        for i, variable in enumerate(targets):
+            variable.assign(store[str(i)])
+        self._reset_lora()
 
     def convolution_op(self, inputs, kernel):
         return _utils.conv(inputs, kernel, self.strides, self.padding, self.data_format,
                            self.dilation_rate)
 
     def call(self, inputs):
-        return self._bias_and_activation(self.convolution_op(inputs, self.kernel.value))
+        kernel = self.kernel
+        return self._bias_and_activation(
+            self.convolution_op(inputs, getattr(kernel, "value", kernel)))
 
     def compute_output_shape(self, input_shape):
         return _utils.conv_output_shape(
@@ -98,6 +125,7 @@ class BaseConv(ConvLayer):
             "data_format": self.data_format,
             "dilation_rate": self.dilation_rate,
             "groups": self.groups,
+            **self._lora_config(),
         }
 
 

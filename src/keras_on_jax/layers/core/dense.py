@@ -5,11 +5,13 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from keras_on_jax import activations, constraints, initializers, regularizers
+from keras_on_jax.layers.core.lora import LoRAMixin
+from keras_on_jax.layers.core.quantized_dense import DenseQuantization
 from keras_on_jax.layers.input_spec import InputSpec
 from keras_on_jax.layers.layer import Layer
 
 
-class Dense(Layer):
+class Dense(DenseQuantization, LoRAMixin, Layer):
     """A densely-connected layer.
 
     Args:
@@ -19,26 +21,25 @@ class Dense(Layer):
         kernel_initializer, bias_initializer: initializers (`"glorot_uniform"`, `"zeros"`).
         kernel_regularizer, bias_regularizer, activity_regularizer: regularizers.
         kernel_constraint, bias_constraint: constraints.
+        lora_rank, lora_alpha: enable LoRA at build time (see `enable_lora`).
+        quantization_config: the config the layer was quantized with (see `quantize`).
 
     Input shape: `(batch_size, ..., input_dim)`.
     Output shape: `(batch_size, ..., units)`.
     """
 
+    _quantizable = True
+
     def __init__(self, units, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, lora_rank=None, **kwargs):
-        kwargs.pop("quantization_config", None) if kwargs.get("quantization_config") is None else None
-        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        if lora_rank is not None:
-            raise ValueError(
-                "Dense(lora_rank=...) is not supported by keras_on_jax yet. "
-                f"Received: lora_rank={lora_rank}"
-            )
+                 kernel_constraint=None, bias_constraint=None, lora_rank=None, lora_alpha=None,
+                 quantization_config=None, **kwargs):
         if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
             raise ValueError(
                 f"Dense(units=...) expects a positive int. Received: units={units!r}"
             )
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.units = units
         self.activation = activations.get(activation)
         self.use_bias = use_bias
@@ -48,15 +49,22 @@ class Dense(Layer):
         self.bias_regularizer = regularizers.get(bias_regularizer)
         self.kernel_constraint = constraints.get(kernel_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
+        self._init_lora(lora_rank, lora_alpha)
+        self._init_quantization(quantization_config)
         self.input_spec = InputSpec(min_ndim=2)
         self.supports_masking = True
 
     def build(self, input_shape):
         input_dim = input_shape[-1]
-        self.kernel = self.add_weight(
-            name="kernel", shape=(input_dim, self.units), initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
-        )
+        kernel_shape = (input_dim, self.units)
+        mode = self.quantization_mode
+        if mode:
+            self.quantized_build(kernel_shape, mode, self.quantization_config)
+        if mode not in ("int8", "int4"):
+            self._kernel = self.add_weight(
+                name="kernel", shape=kernel_shape, initializer=self.kernel_initializer,
+                regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
+            )
         self.bias = None
         if self.use_bias:
             self.bias = self.add_weight(
@@ -65,9 +73,19 @@ class Dense(Layer):
             )
         self.input_spec = InputSpec(min_ndim=2, axes={-1: input_dim})
         self.built = True
+        if self.lora_rank:
+            self.enable_lora(self.lora_rank, self.lora_alpha)
+
+    @property
+    def kernel(self):
+        """The kernel: a Variable, or with LoRA the merged (or int4-unpacked) array."""
+        if not self.built:
+            raise AttributeError("You must build the layer before accessing `kernel`.")
+        return self._lora_merged(self._stored_kernel())
 
     def call(self, inputs, training=None):
-        x = jnp.matmul(inputs, self.kernel.value)
+        kernel = self._lora_merged(self._kernel)
+        x = jnp.matmul(inputs, getattr(kernel, "value", kernel))
         if self.bias is not None:
             x = x + self.bias.value
         if self.activation is not None:
@@ -89,6 +107,7 @@ class Dense(Layer):
             "bias_regularizer": regularizers.serialize(self.bias_regularizer),
             "kernel_constraint": constraints.serialize(self.kernel_constraint),
             "bias_constraint": constraints.serialize(self.bias_constraint),
-            "quantization_config": None,
+            **self._quantization_config_entry(),
+            **self._lora_config(),
         })
         return config

@@ -8,11 +8,13 @@ import jax.numpy as jnp
 
 from keras_on_jax import activations, constraints, initializers, regularizers
 from keras_on_jax.initializers.random_initializers import VarianceScaling
+from keras_on_jax.layers.core.lora import LoRAMixin
+from keras_on_jax.layers.core.quantized_einsum_dense import EinsumDenseQuantization
 from keras_on_jax.layers.input_spec import InputSpec
 from keras_on_jax.layers.layer import Layer
 
 
-class EinsumDense(Layer):
+class EinsumDense(EinsumDenseQuantization, LoRAMixin, Layer):
     """A layer computing `activation(einsum(equation, inputs, kernel) + bias)`.
 
     Args:
@@ -23,23 +25,17 @@ class EinsumDense(Layer):
         bias_axes: letters of the output spec that get a bias (None: no bias).
         kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
         kernel_constraint, bias_constraint: as in `Dense`.
+        lora_rank, lora_alpha: enable LoRA at build time (see `enable_lora`).
+        quantization_config: the config the layer was quantized with (see `quantize`).
     """
+
+    _quantizable = True
 
     def __init__(self, equation, output_shape, activation=None, bias_axes=None,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
                  bias_constraint=None, lora_rank=None, lora_alpha=None,
                  gptq_unpacked_column_size=None, quantization_config=None, **kwargs):
-        if lora_rank:
-            raise ValueError(
-                "EinsumDense(lora_rank=...) is not supported by keras_on_jax. "
-                f"Received: lora_rank={lora_rank}"
-            )
-        if quantization_config is not None:
-            raise ValueError(
-                "EinsumDense(quantization_config=...) is not supported by keras_on_jax. "
-                f"Received: quantization_config={quantization_config}"
-            )
         super().__init__(**kwargs)
         self.equation = equation
         if isinstance(output_shape, int):
@@ -55,6 +51,8 @@ class EinsumDense(Layer):
         self.kernel_constraint = constraints.get(kernel_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
         self.gptq_unpacked_column_size = gptq_unpacked_column_size
+        self._init_lora(lora_rank, lora_alpha)
+        self._init_quantization(quantization_config)
         self.bias = None
 
     def build(self, input_shape):
@@ -71,11 +69,15 @@ class EinsumDense(Layer):
             config["input_axes"] = input_axes
             config["output_axes"] = output_axes
             kernel_initializer = type(kernel_initializer).from_config(config)
-        self._kernel = self.add_weight(
-            name="kernel", shape=tuple(kernel_shape), initializer=kernel_initializer,
-            regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
-            trainable=True,
-        )
+        mode = self.quantization_mode
+        if mode:
+            self.quantized_build(tuple(kernel_shape), mode, self.quantization_config)
+        if mode not in ("int8", "int4"):
+            self._kernel = self.add_weight(
+                name="kernel", shape=tuple(kernel_shape), initializer=kernel_initializer,
+                regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
+                trainable=True,
+            )
         if bias_shape is not None:
             self.bias = self.add_weight(
                 name="bias", shape=tuple(bias_shape), initializer=self.bias_initializer,
@@ -85,12 +87,15 @@ class EinsumDense(Layer):
         else:
             self.bias = None
         self.built = True
+        if self.lora_rank:
+            self.enable_lora(self.lora_rank, lora_alpha=self.lora_alpha)
 
     @property
     def kernel(self):
+        """The kernel: a Variable, or with LoRA the merged (or int4-unpacked) array."""
         if not self.built:
             raise AttributeError("You must build the layer before accessing `kernel`.")
-        return self._kernel
+        return self._lora_merged(self._stored_kernel())
 
     def compute_output_shape(self, input_shape):
         _, _, full_output_shape, _, _ = _analyze_einsum_string(
@@ -99,7 +104,8 @@ class EinsumDense(Layer):
         return tuple(full_output_shape)
 
     def call(self, inputs, training=None):
-        x = jnp.einsum(self.equation, inputs, self._kernel.value)
+        kernel = self._lora_merged(self._kernel)
+        x = jnp.einsum(self.equation, inputs, getattr(kernel, "value", kernel))
         if self.bias is not None:
             x = x + self.bias.value
         if self.activation is not None:
@@ -120,7 +126,8 @@ class EinsumDense(Layer):
             "activity_regularizer": regularizers.serialize(self._activity_regularizer),
             "kernel_constraint": constraints.serialize(self.kernel_constraint),
             "bias_constraint": constraints.serialize(self.bias_constraint),
-            "quantization_config": None,
+            **self._quantization_config_entry(),
+            **self._lora_config(),
         })
         if self.gptq_unpacked_column_size:
             config["gptq_unpacked_column_size"] = self.gptq_unpacked_column_size

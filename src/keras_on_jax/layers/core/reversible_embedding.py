@@ -6,9 +6,10 @@ import jax.numpy as jnp
 
 from keras_on_jax.backend.keras_tensor import KerasTensor
 from keras_on_jax.layers.core.embedding import Embedding
+from keras_on_jax.layers.core.quantized_embedding import ReversibleEmbeddingQuantization
 
 
-class ReversibleEmbedding(Embedding):
+class ReversibleEmbedding(ReversibleEmbeddingQuantization, Embedding):
     """An `Embedding` that `reverse=True` turns into a projection from `output_dim` back
     to `input_dim` (a language model's output logits).
 
@@ -23,6 +24,8 @@ class ReversibleEmbedding(Embedding):
 
     Call arguments: `inputs`, and `reverse` (default False).
     """
+
+    _quantizable = True
 
     def __init__(self, input_dim, output_dim, tie_weights=True,
                  embeddings_initializer="uniform", embeddings_regularizer=None,
@@ -40,7 +43,7 @@ class ReversibleEmbedding(Embedding):
         if self.built:
             return
         super().build(input_shape)
-        if not self.tie_weights:
+        if not self.tie_weights and self.quantization_mode not in ("int8", "int4"):
             self.reverse_embeddings = self.add_weight(
                 shape=(self.output_dim, self.input_dim),
                 initializer=self.embeddings_initializer,
@@ -51,8 +54,11 @@ class ReversibleEmbedding(Embedding):
     def call(self, inputs, reverse=False):
         if not reverse:
             return super().call(inputs)
-        kernel = (jnp.transpose(self._embeddings.value) if self.tie_weights
-                  else self.reverse_embeddings.value)
+        if self.tie_weights:
+            table = self._lora_merged(self._embeddings)
+            kernel = jnp.transpose(getattr(table, "value", table))
+        else:
+            kernel = self.reverse_embeddings.value
         inputs = jnp.asarray(inputs)
         if self.reverse_dtype is not None:
             inputs = inputs.astype(self.reverse_dtype)
