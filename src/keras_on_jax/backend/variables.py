@@ -295,11 +295,10 @@ def assign_values(variables, values):
 
 def set_raw_values(variables, values):
     """`variable.set_raw_value(value)` for each pair: how compiled programs write their
-    results back, on every step. One trace-level check per Variable instead of two:
-    `set_raw_value`'s own check is skipped (as `nnx.update` skips it) because the
-    attribute write that follows makes the same check."""
+    results back, on every step. (Flax's trace-level check runs on each write; its
+    bypass is a private keyword, which this package does not use.)"""
     for v, value in zip(variables, values):
-        v.set_raw_value(value, _unsafe_bypass_check=True)
+        v.set_raw_value(value)
 
 
 def is_variable(x) -> bool:
