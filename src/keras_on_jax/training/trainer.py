@@ -25,6 +25,7 @@ import numpy as np
 from keras_on_jax import serialization
 from keras_on_jax.backend import random as random_lib
 from keras_on_jax.backend import scopes
+from keras_on_jax.backend.variables import set_raw_values
 from keras_on_jax.training import data_adapters
 from keras_on_jax.training.compile_utils import (CompileLoss, CompileMetrics, flatten_logs,
                                                  to_host_logs)
@@ -513,8 +514,7 @@ class Trainer:
             # the outputs of the real rows.
             logs = jax.tree.map(lambda a: a if a.shape[axis] == real_rows
                                 else jax.lax.slice_in_dim(a, 0, real_rows, axis=axis), logs)
-        for v, value in zip(written_vars, new_state):
-            v.set_raw_value(value)
+        set_raw_values(written_vars, new_state)
         if isinstance(logs, dict) and key_order:
             # jit returns dicts with sorted keys; Keras reports them in metric order.
             logs = {k: logs[k] for k in key_order if k in logs}
