@@ -62,3 +62,25 @@ def assert_same_store(keras_layer, our_layer, atol=0.0):
         a, b = np.asarray(ks[key]), np.asarray(os_[key])
         assert a.shape == b.shape and a.dtype == b.dtype, key
         np.testing.assert_allclose(a.astype("float64"), b.astype("float64"), atol=atol)
+
+
+def enable_lora_everywhere(model, rank=2):
+    """`enable_lora(rank)` on every layer that has it, with distinct factor values."""
+    for layer in model.layers:
+        if hasattr(layer, "enable_lora"):
+            layer.enable_lora(rank)
+            set_lora_factors(layer)
+
+
+def assert_fits_as_keras(keras_model, our_model, x, y, batch_size, weight_rtol=1e-7,
+                         weight_atol=1e-5):
+    """Compiled twins train the same variables to the same losses and weights."""
+    assert sorted(v.path for v in our_model.trainable_variables) == sorted(
+        v.path for v in keras_model.trainable_variables)
+    fit = dict(batch_size=batch_size, epochs=2, verbose=0, shuffle=False)
+    hk = keras_model.fit(x, y, **fit)
+    ho = our_model.fit(x, y, **fit)
+    np.testing.assert_allclose(ho.history["loss"], hk.history["loss"], rtol=1e-5)
+    for a, b in zip(keras_model.weights, our_model.weights):
+        np.testing.assert_allclose(np.asarray(b), np.asarray(a), rtol=weight_rtol,
+                                   atol=weight_atol, err_msg=b.path)

@@ -200,6 +200,9 @@ def test_nested_custom_layer_is_left_to_the_owners_from_config():
 
     results = []
     for k in _both():
+        # Auto-generated names count per session: start both libraries from a fresh count so the
+        # names compared below do not depend on which tests ran earlier in this process.
+        k.utils.clear_session()
         @k.saving.register_keras_serializable(package="KjGuideLayers", name="KernelMult")
         class MyDense(k.layers.Layer):
             def __init__(self, units, *, kernel_initializer=None, nested_model=None, **kwargs):

@@ -14,6 +14,7 @@ import jax
 import keras
 import numpy as np
 import pytest
+from guide_models import jax_guide_model_class
 
 import keras_on_jax
 from keras_on_jax import _aliases
@@ -59,44 +60,13 @@ def test_stateless_compute_loss_matches_keras_and_uses_given_values():
     assert abs(results[1] - stored) > 1e-3
 
 
-def _jax_style_model_class(lib):
-    class CustomModel(lib.Model):
-        def compute_loss_and_updates(self, tv, ntv, mv, x, y, sample_weight, training=False):
-            y_pred, ntv = self.stateless_call(tv, ntv, x, training=training)
-            loss, (tv, ntv, mv) = self.stateless_compute_loss(
-                tv, ntv, mv, x=x, y=y, y_pred=y_pred, sample_weight=sample_weight,
-                training=training)
-            return loss, (y_pred, ntv, mv)
-
-        def train_step(self, state, data):
-            tv, ntv, ov, mv = state
-            x, y, sample_weight = lib.utils.unpack_x_y_sample_weight(data)
-            grad_fn = jax.value_and_grad(self.compute_loss_and_updates, has_aux=True)
-            (loss, (y_pred, ntv, mv)), grads = grad_fn(tv, ntv, mv, x, y, sample_weight,
-                                                       training=True)
-            tv, ov = self.optimizer.stateless_apply(ov, grads, tv)
-            new_mv, logs = [], {}
-            for metric in self.metrics:
-                this = mv[len(new_mv):len(new_mv) + len(metric.variables)]
-                if metric.name == "loss":
-                    this = metric.stateless_update_state(this, loss, sample_weight=sample_weight)
-                else:
-                    this = metric.stateless_update_state(this, y, y_pred,
-                                                         sample_weight=sample_weight)
-                logs[metric.name] = metric.stateless_result(this)
-                new_mv += this
-            return logs, (tv, ntv, ov, new_mv)
-
-    return CustomModel
-
-
 def test_guide_jax_train_step_with_stateless_compute_loss_matches_keras():
     x, y = _data(32)
     histories, weights = [], []
     for lib in (keras, keras_on_jax):
         inputs = lib.Input(shape=(4,))
         outputs = lib.layers.Dense(2)(inputs)
-        model = _jax_style_model_class(lib)(inputs, outputs)
+        model = jax_guide_model_class(lib)(inputs, outputs)
         if weights:
             model.set_weights(weights)
         else:

@@ -8,8 +8,7 @@ import keras_on_jax as kj
 
 # Keras 3 names deliberately not provided yet (each absent rather than a stub that raises).
 NOT_PROVIDED = {
-    "": {"Function", "Operation", "distillation", "legacy", "src", "visualization",
-         "wrappers"},
+    "": {"distillation", "legacy", "src", "visualization", "wrappers"},
     # Calibrated GPTQ / AWQ quantization is not implemented (quantize() names the mode in
     # its error); their policy classes exist, so files that mention them parse.
     "quantizers": {"GPTQConfig", "AWQConfig"},

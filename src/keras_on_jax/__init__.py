@@ -40,6 +40,7 @@ from keras_on_jax.layers import InputSpec as InputSpec  # noqa: E402
 from keras_on_jax.layers import Layer as Layer  # noqa: E402
 from keras_on_jax.models import Model as Model  # noqa: E402
 from keras_on_jax.models import Sequential as Sequential  # noqa: E402
+from keras_on_jax.ops.function import Function as Function  # noqa: E402
 from keras_on_jax.ops.operation import Operation as Operation  # noqa: E402
 from keras_on_jax.regularizers import Regularizer as Regularizer  # noqa: E402
 from keras_on_jax.version import __version__ as __version__  # noqa: E402

@@ -48,6 +48,26 @@ def test_donation_keeps_arrays_held_elsewhere_valid():
     np.testing.assert_allclose(b.numpy(), [0.0, 4.0, 8.0])
 
 
+def test_donation_spares_a_buffer_shared_with_a_read_variable_or_an_argument():
+    a = Variable(jnp.arange(3.0), name="a")
+    b = Variable(jnp.zeros(3), name="b")
+    b.assign(a)  # `b` (only read) shares `a`'s buffer (assigned and donated)
+
+    def step(x):
+        a.assign(a.value + b.value + x)
+        return b.value * 1.0
+
+    program = StatefulJit(step, donate=True)
+    np.testing.assert_allclose(program(jnp.ones(3)), [0.0, 1.0, 2.0])
+    np.testing.assert_allclose(b.numpy(), [0.0, 1.0, 2.0])
+    np.testing.assert_allclose(a.numpy(), [1.0, 3.0, 5.0])
+    # The argument is `a`'s own buffer.
+    program(a.value)
+    np.testing.assert_allclose(a.numpy(), [2.0, 7.0, 12.0])
+    assert [v.name for v in program.read] == ["b"]
+    assert [v.name for v in program.written] == ["a"]
+
+
 def test_variables_cannot_be_created_in_the_trace():
     def make(_):
         return Variable(jnp.zeros(2), name="late").value

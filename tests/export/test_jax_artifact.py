@@ -6,8 +6,10 @@ import re
 import subprocess
 import sys
 
+import jax
 import jax.numpy as jnp
 import numpy as np
+import op_node_models
 import pytest
 
 import keras_on_jax as keras
@@ -172,3 +174,16 @@ def test_weights_are_inputs_of_the_program_not_constants(tmp_path, rng):
         new_weights = dict(stored)
     np.testing.assert_allclose(np.asarray(old.serve.exported.call(new_weights, x)), want,
                                atol=ATOL)
+
+
+@pytest.mark.parametrize("name", sorted(op_node_models.BUILDERS))
+def test_functional_with_op_nodes(tmp_path, rng, name):
+    model, batch = op_node_models.BUILDERS[name](rng)
+    model.export(tmp_path / name, format="jax", verbose=False)
+    loaded = load(tmp_path / name)
+    for n in (1, 5):
+        x = batch(n)
+        want, got = model.predict(x, verbose=0), loaded(x)
+        for g, w in zip(jax.tree.leaves(got), jax.tree.leaves(want)):
+            assert g.shape == w.shape and g.dtype == w.dtype
+            np.testing.assert_allclose(np.asarray(g), w, atol=ATOL)

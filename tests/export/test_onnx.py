@@ -5,10 +5,12 @@ import re
 import jax
 import numpy as np
 import onnx
+import op_node_models
 import pytest
 from export_helpers import onnx_inputs, run_onnx
 
 import keras_on_jax as keras
+from keras_on_jax import ops
 
 ATOL = 1e-4
 
@@ -281,3 +283,51 @@ def test_argument_errors(tmp_path):
         model.export(tmp_path / "m.onnx", format="onnx", platforms=["cpu"])
     with pytest.raises(ValueError, match="has not yet been built"):
         keras.Sequential([keras.layers.Dense(2)]).export(tmp_path / "m.onnx", format="onnx")
+
+
+@pytest.mark.parametrize("name", sorted(op_node_models.BUILDERS))
+def test_functional_with_op_nodes(tmp_path, rng, name, caplog):
+    model, batch = op_node_models.BUILDERS[name](rng)
+    path = tmp_path / f"{name}.onnx"
+    model.export(path, format="onnx", verbose=False)
+    onnx.checker.check_model(str(path), full_check=True)
+    assert all(shape[0] == "batch" for _, shape in onnx_inputs(path))
+    # jax2onnx's untyped `!=` result is not reported to the user (see export/onnx.py).
+    assert not [r for r in caplog.records if "is not known" in r.getMessage()]
+    for n in (1, 5):
+        x = batch(n)
+        want = model.predict(x, verbose=0)
+        got = run_onnx(path, x if isinstance(x, dict) else [x])
+        if isinstance(want, dict):  # dict outputs come out in sorted key order
+            want = [want[k] for k in sorted(want)]
+        assert len(got) == len(want)
+        for g, w in zip(got, want):
+            assert g.shape == w.shape
+            np.testing.assert_allclose(g, w, atol=ATOL)
+
+
+class HostOp(keras.Operation):
+    """An op node computed on the host through `jax.pure_callback`: no ONNX equivalent."""
+
+    def call(self, x):
+        return jax.pure_callback(lambda a: np.square(a), jax.ShapeDtypeStruct(x.shape, x.dtype), x)
+
+
+def test_op_node_that_cannot_be_converted_is_named(tmp_path):
+    inputs = keras.Input((4,))
+    x = keras.layers.Dense(4)(inputs) * 2.0
+    model = keras.Model(inputs, keras.layers.Dense(1)(HostOp(name="host_op")(x)), name="pipeline")
+    with pytest.raises(NotImplementedError) as info:
+        model.export(tmp_path / "m.onnx", format="onnx", verbose=False)
+    assert re.search(r"has no conversion for the JAX primitive 'pure_callback', used by op "
+                     r"'pipeline/host_op' \(HostOp\)\.", str(info.value))
+
+    # A primitive jax2onnx converts only in some cases: its error, and the op node.
+    inputs = keras.Input((4,))
+    r = ops.qr(ops.reshape(keras.layers.Dense(4)(inputs), (-1, 2, 2)))[1]
+    model = keras.Model(inputs, ops.reshape(r, (-1, 4)), name="factor")
+    with pytest.raises(NotImplementedError) as info:
+        model.export(tmp_path / "m.onnx", format="onnx", verbose=False)
+    assert re.search(r"jax2onnx \d+\.\d+\.\d+ could not convert the JAX primitive 'qr', used by "
+                     r"op 'factor/qr' \(Qr\): qr currently supports rank-2 inputs only\. "
+                     r"Write that computation", str(info.value))

@@ -82,6 +82,25 @@ def test_functional_built_here_loads_in_keras(tmp_path, data):
         np.testing.assert_allclose(pk[key], _np(po[key]), atol=1e-6)
 
 
+def test_layer_input_shape_and_input_layer_config_as_keras(tmp_path):
+    """`Dense(..., input_shape=...)` starts a Sequential with an InputLayer and is not in
+    the layer's config (Keras 3 constructors reject `batch_input_shape`); InputLayer
+    configs have Keras 3.15's keys, in its order."""
+    x = np.linspace(-1, 1, 6, dtype="float32").reshape(2, 3)
+    ours = kj.Sequential([kj.layers.Dense(2, input_shape=(3,), name="d")])
+    config = ours.get_config()
+    assert [e["class_name"] for e in config["layers"]] == ["InputLayer", "Dense"]
+    theirs = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, name="d")])
+    assert set(config["layers"][1]["config"]) == set(theirs.get_config()["layers"][1]["config"])
+    assert (list(config["layers"][0]["config"])
+            == list(theirs.get_config()["layers"][0]["config"]))
+    path = str(tmp_path / "seq.keras")
+    ours.save(path)
+    loaded = keras.saving.load_model(path)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), _np(ours.predict(x, verbose=0)),
+                               atol=1e-6)
+
+
 def test_weights_h5_both_ways_and_layout(tmp_path, data):
     import h5py
 

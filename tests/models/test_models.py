@@ -122,9 +122,19 @@ def test_get_set_weights_and_errors():
 
 
 def test_wrong_input_shape_names_layer():
+    # As Keras 3: a Sequential checks ranks only, so its first layer names the problem; a
+    # Functional model checks its inputs' dimensions but the batch size.
     m = kj.Sequential([kj.Input((3,)), layers.Dense(2, name="head")])
-    with pytest.raises(ValueError, match="expected shape=.*found shape"):
+    with pytest.raises(ValueError, match='layer "head".*expected axis -1 of input shape to '
+                                         r"have value 3, but received input with shape \(2, 4\)"):
         m.predict(np.ones((2, 4)), verbose=0)
+    x = kj.Input(batch_shape=(2, 3), name="features")
+    f = kj.Model(x, layers.Dense(2)(x), name="fn")
+    assert f.predict(np.ones((5, 3)), verbose=0).shape == (5, 2)
+    with pytest.raises(ValueError, match=r"Input 0 with name 'features' of layer 'fn' is "
+                                         r"incompatible with the layer: expected "
+                                         r"shape=\(None, 3\), found shape=\(5, 4\)"):
+        f(np.ones((5, 4)))
     d = layers.Dense(2, name="lonely")
     d(np.ones((1, 3)))
     with pytest.raises(ValueError, match='layer "lonely".*expected axis -1 of input shape to have value 3'):

@@ -30,6 +30,42 @@ def test_sequential_without_input_takes_batches_of_another_length_as_keras():
                                models[0].predict(second, verbose=0), atol=1e-6)
 
 
+def _shapes_reported(model):
+    return (tuple(model.input_shape), tuple(model.output_shape),
+            [tuple(t.shape) for t in model.inputs], model.inputs[0].dtype,
+            tuple(model.get_config()["build_input_shape"]),
+            tuple(model.get_build_config()["input_shape"]))
+
+
+def test_sequential_built_from_data_reports_the_first_batch_shape_as_keras():
+    first = np.array([[11, 32, 7, 0, 0, 0], [7, 8, 15, 5, 27, 0], [3, 9, 1, 45, 12, 27]])
+    seen = []
+    for lib in (keras, kj):
+        model = _masking_guide_model(lib)
+        model(first)
+        model(np.array([[1, 2, 0]]))
+        called = _shapes_reported(model)
+        fitted = lib.Sequential([lib.layers.Dense(2)])
+        fitted.compile("sgd", "mse")
+        fitted.fit(np.ones((8, 6)), np.ones((8, 2)), batch_size=4, verbose=0)
+        seen.append((called, _shapes_reported(fitted)))
+    assert seen[1] == seen[0]
+    assert seen[0][0][:2] == ((3, 6), (3, 3)) and seen[0][1][0] == (4, 6)
+
+
+def test_sequential_saved_by_keras_from_data_takes_other_lengths(tmp_path):
+    first = np.array([[11, 32, 7, 0, 0, 0], [7, 8, 15, 5, 27, 0], [3, 9, 1, 45, 12, 27]])
+    theirs = _masking_guide_model(keras)
+    theirs(first)
+    path = str(tmp_path / "masking.keras")
+    theirs.save(path)
+    ours = kj.saving.load_model(path)
+    assert ours.input_shape == theirs.input_shape == (3, 6)
+    for x in (first[:2], np.array([[1, 2, 0], [4, 0, 0]]), np.ones((5, 9), "int32")):
+        np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0),
+                                   atol=1e-6)
+
+
 def test_sequential_without_input_still_checks_its_layers_and_rank():
     model = kj.Sequential([kj.layers.Dense(3, name="head")])
     model(np.ones((2, 4), "float32"))

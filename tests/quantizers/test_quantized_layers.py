@@ -8,8 +8,10 @@ import warnings
 import numpy as np
 import pytest
 from quant_test_utils import (
+    assert_fits_as_keras,
     assert_same_store,
     assert_same_weights,
+    enable_lora_everywhere,
     keras,
     set_lora_factors,
     twin_layers,
@@ -118,10 +120,7 @@ def test_lora_on_quantized_model_files_as_keras(tmp_path, mode):
     k, o = twin_models(_model)
     for model, lib in ((k, keras()), (o, kj)):
         _quantize_model(model, lib, mode)
-        for layer in model.layers:
-            if hasattr(layer, "enable_lora"):
-                layer.enable_lora(2)
-                set_lora_factors(layer)
+        enable_lora_everywhere(model)
     data = [X3, IDS]
     k.save(str(tmp_path / "k.keras"))
     o.save(str(tmp_path / "o.keras"))
@@ -147,14 +146,7 @@ def test_fit_quantized_as_keras(mode):
     for model, lib in ((k, keras()), (o, kj)):
         model.quantize(mode)
         model.compile(lib.optimizers.SGD(0.01), "mse")
-    assert sorted(v.path for v in o.trainable_variables) == sorted(
-        v.path for v in k.trainable_variables)
-    hk = k.fit(x, y, batch_size=4, epochs=2, verbose=0, shuffle=False)
-    ho = o.fit(x, y, batch_size=4, epochs=2, verbose=0, shuffle=False)
-    np.testing.assert_allclose(ho.history["loss"], hk.history["loss"], rtol=1e-5)
-    for a, b in zip(k.weights, o.weights):
-        np.testing.assert_allclose(np.asarray(b), np.asarray(a), rtol=1e-5, atol=1e-6,
-                                   err_msg=b.path)
+    assert_fits_as_keras(k, o, x, y, batch_size=4, weight_rtol=1e-5, weight_atol=1e-6)
     if mode == "float8":
         assert np.asarray(o.get_layer("a").inputs_amax_history)[0] > 0
 

@@ -241,3 +241,28 @@ def test_pack_x_y_sample_weight_equals_keras():
         assert type(ours) is type(theirs) and len(ours) == len(theirs)
         assert data_adapters.unpack_x_y_sample_weight(ours)[0] is \
             keras.utils.unpack_x_y_sample_weight(theirs)[0]
+
+
+def test_sparse_data_into_a_dense_input_is_densified_as_keras():
+    sp = pytest.importorskip("scipy.sparse")
+    from jax.experimental import sparse as jax_sparse
+
+    dense = np.where(np.abs(X) > 1.0, X, 0.0).astype("float32")
+    models = []
+    for lib in (keras, kj):
+        inputs = lib.Input((3,))
+        models.append(lib.Model(inputs, lib.layers.Dense(2)(inputs)))
+    models[1].set_weights(models[0].get_weights())
+    theirs, ours = models
+    want = theirs.predict(sp.csr_matrix(dense), verbose=0)
+    for data in (sp.csr_matrix(dense), jax_sparse.BCOO.fromdense(dense)):
+        np.testing.assert_allclose(ours.predict(data, verbose=0), want, atol=1e-6)
+    np.testing.assert_allclose(ours(jax_sparse.BCOO.fromdense(dense)),
+                               theirs(jax_sparse.BCOO.fromdense(dense)), atol=1e-6)
+    ours.compile(optimizer=kj.optimizers.SGD(0.1), loss="mse")
+    theirs.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    targets = np.ones((len(dense), 2), "float32")
+    for model in (ours, theirs):
+        model.fit(sp.csr_matrix(dense), targets, batch_size=16, shuffle=False, verbose=0)
+    for a, b in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(a, b, atol=1e-5)

@@ -200,6 +200,43 @@ def test_retracing_rules_and_trace_time_side_effects():
     assert scale.experimental_get_tracing_count() == 5
 
 
+def test_array_arguments_keep_tf_rules_and_donation_safety():
+    # Calls whose arguments are all arrays take a shorter path (keyed on shapes and
+    # dtypes only): the same traces, results and buffer safety as any other call.
+    total = keras.Variable(np.zeros(3, "float32"), name="total")
+    traced = []
+
+    @keras.function
+    def add(x, tag=None):
+        traced.append(x.dtype)  # trace time only
+        total.assign(total + x)
+        return total.value * 2.0, tag
+
+    ones = np.ones(3, "float32")
+    held = total.value  # kept by the user: must survive donation
+    for _ in range(3):
+        out, tag = add(ones)
+    np.testing.assert_allclose(out, [6.0, 6.0, 6.0])
+    assert tag is None and add.experimental_get_tracing_count() == 1
+    np.testing.assert_allclose(held, [0.0, 0.0, 0.0])
+    traces_before = len(traced)
+    add(np.ones(3, "int32"))  # new dtype: traces again (int32 added as float32)
+    assert add.experimental_get_tracing_count() == 2
+    # The argument is the Variable's own buffer: it is not donated away under the call.
+    current = total.value
+    out, _ = add(current)
+    np.testing.assert_allclose(current, [4.0, 4.0, 4.0])
+    np.testing.assert_allclose(total.numpy(), [8.0, 8.0, 8.0])
+    np.testing.assert_allclose(out, [16.0, 16.0, 16.0])
+    # A non-numeric NumPy array is an object keyed by identity, not a traced input.
+    label = np.array(["a"])
+    assert add(ones, label)[1] is label
+    assert add(ones, label)[1] is label
+    assert add.experimental_get_tracing_count() == 4  # ones, int32, a JAX array, label
+    assert str(traced[-3]) == "int32" and len(traced) == traces_before + 3
+    np.testing.assert_allclose(total.numpy(), [10.0, 10.0, 10.0])
+
+
 def test_decorator_with_arguments_reduce_retracing_and_methods():
     class Scaler:
         def __init__(self, k):

@@ -210,11 +210,15 @@ def in_compiled_trace() -> bool:
     return bool(_stack("compiled_trace"))
 
 
+_NOT_PLAIN = ("stateless", "symbolic", "autocast", "spec_tracing", "step_tracing",
+              "compiled_trace")
+
+
 def is_plain() -> bool:
     """No scope of this module is active: code runs eagerly on concrete values."""
-    for name in ("stateless", "symbolic", "autocast", "spec_tracing", "step_tracing",
-                 "compiled_trace"):
-        if getattr(_LOCAL, name, None):
+    active = _LOCAL.__dict__  # (this thread's stacks; checked on every compiled call)
+    for name in _NOT_PLAIN:
+        if active.get(name):
             return False
     return True
 

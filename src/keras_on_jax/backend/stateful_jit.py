@@ -30,7 +30,7 @@ import numpy as np
 
 from keras_on_jax.backend import scopes
 from keras_on_jax.backend.keras_tensor import KerasTensor
-from keras_on_jax.backend.variables import Variable
+from keras_on_jax.backend.variables import Variable, set_raw_values
 
 _MAX_DISCOVERY_TRACES = 8
 _CONTAINERS = (list, tuple, dict, str, bytes, jax.Array, np.ndarray)
@@ -73,7 +73,7 @@ def is_static_leaf(x):
 def _refcounts(values):
     # References to each buffer: its Variable, the list, the call's argument; anything
     # above what a fresh Variable's buffer shows is someone else's.
-    return [sys.getrefcount(values[i]) for i in range(len(values))]
+    return list(map(sys.getrefcount, values))
 
 
 def _refcount_baseline():
@@ -81,23 +81,25 @@ def _refcount_baseline():
     return _refcounts([probe.get_raw_value()])[0]
 
 
-_BASELINE = []
+_BASELINE = []  # the references a buffer held by its Variable only shows (`_refcounts`)
+_raw_value = Variable.get_raw_value  # (mapped over the Variables on every call)
 
 
-def _donatable(values, others):
-    """Copy values that must not be donated: a buffer also passed elsewhere in the call
-    (two Variables sharing one array, an argument that is a Variable's array) or held
-    outside its Variable (an array the user read with `variable.value` stays valid, as a
-    tensor read from a TensorFlow variable does)."""
+def _donatable(values):
+    """Copy values that must not be donated: a buffer referenced from anywhere but its
+    Variable and the list of values. That covers a buffer the user holds (an array read
+    with `variable.value` stays valid, as a tensor read from a TensorFlow variable
+    does), a buffer also passed elsewhere in the call (an argument that is a Variable's
+    array, a read-only Variable sharing it) and two Variables sharing one buffer: each
+    holder adds a reference. Runs on every call, so the common case is one C-level pass."""
     if not _BASELINE:
         _BASELINE.append(_refcount_baseline())
-    counts = _refcounts(values)
     limit = _BASELINE[0]
-    seen = {id(x) for x in others}
-    for i in range(len(values)):
-        if id(values[i]) in seen or counts[i] > limit:
-            values[i] = jnp.copy(values[i])
-        seen.add(id(values[i]))
+    counts = _refcounts(values)
+    if max(counts) > limit:
+        for i, count in enumerate(counts):
+            if count > limit:
+                values[i] = jnp.copy(values[i])
     return values
 
 
@@ -125,33 +127,41 @@ class StatefulJit:
         self.traces = 0  # completed traces
 
     def __call__(self, dynamic):
+        """Run the program on `dynamic` (a list of arrays), writing the Variables back."""
         for _ in range(_MAX_DISCOVERY_TRACES):
-            if self._jitted is None:
-                self._jitted = jax.jit(self._body, donate_argnums=(1,) if self._donate else ())
-            ro = [v.get_raw_value() for v in self.read]
-            rw = [v.get_raw_value() for v in self.written]
+            jitted = self._jitted
+            if jitted is None:
+                jitted = self._jitted = jax.jit(
+                    self._body, donate_argnums=(1,) if self._donate else ())
+            ro = list(map(_raw_value, self.read))
+            rw = list(map(_raw_value, self.written))
             if self._donate and rw:
-                rw = _donatable(rw, ro + jax.tree.leaves(dynamic))  # buffers passed twice
+                rw = _donatable(rw)
             try:
-                arrays, new_rw, losses = self._jitted(ro, rw, dynamic)
+                arrays, new_rw, losses = jitted(ro, rw, dynamic)
             except _Rediscover:
                 self._jitted = None
                 continue
-            for v, value in zip(self.written, new_rw):
-                v.set_raw_value(value)
-            start = 0
-            for layer, n in self._loss_layers:
-                if n or layer._losses:  # (an empty list stays as it is)
-                    layer._losses = list(losses[start:start + n])
-                start += n
+            set_raw_values(self.written, new_rw)
+            if self._loss_layers:
+                self._set_losses(losses)
             treedef, leaves = self._out
+            if leaves is None:  # only arrays returned (see `_body`)
+                return treedef.unflatten(arrays)
             it = iter(arrays)
-            return jax.tree.unflatten(treedef, [next(it) if x is None else x for x in leaves])
+            return treedef.unflatten([next(it) if x is None else x for x in leaves])
         raise RuntimeError(
             "keras_on_jax: a compiled function kept touching new Variables on each trace "
             f"({_MAX_DISCOVERY_TRACES} traces); it must read and write the same Variables "
             "each time it is traced."
         )
+
+    def _set_losses(self, losses):
+        start = 0
+        for layer, n in self._loss_layers:
+            if n or layer._losses:  # (an empty list stays as it is)
+                layer._losses = list(losses[start:start + n])
+            start += n
 
     def _body(self, ro, rw, dynamic):
         mapping = list(zip(self.read, ro)) + list(zip(self.written, rw))
@@ -176,7 +186,8 @@ class StatefulJit:
         new_rw = [scope.get_current_value(v) for v in self.written]
         leaves, treedef = jax.tree.flatten(out, is_leaf=is_static_leaf)
         arrays = [x for x in leaves if isinstance(x, jax.Array)]
-        self._out = (treedef, [None if isinstance(x, jax.Array) else x for x in leaves])
+        statics = [None if isinstance(x, jax.Array) else x for x in leaves]
+        self._out = (treedef, None if len(arrays) == len(leaves) else statics)
         losses, loss_layers = [], []
         for layer in log.called_layers():
             # Every called layer's list is set after each call (emptied by the call, or

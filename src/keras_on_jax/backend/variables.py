@@ -299,6 +299,14 @@ def assign_values(variables, values):
         v.assign(np.asarray(value).astype(v.dtype) if v.dtype != "bfloat16" else value)
 
 
+def set_raw_values(variables, values):
+    """`variable.set_raw_value(value)` for each pair: how compiled programs write their
+    results back, on every step. (Flax's trace-level check runs on each write; its
+    bypass is a private keyword, which this package does not use.)"""
+    for v, value in zip(variables, values):
+        v.set_raw_value(value)
+
+
 def is_variable(x) -> bool:
     return isinstance(x, Variable)
 

@@ -103,11 +103,7 @@ class ExportArchive:
                 "Invalid resource type. Expected a Keras `Layer` or `Model`. "
                 f"Received object {resource} of type '{type(resource)}'."
             )
-        if not resource.built:
-            raise ValueError(
-                f"The layer '{resource.name}' has not yet been built. It must be built before "
-                "export: call it once on data (or build it)."
-            )
+        signatures.require_built(resource)
         known = {id(v) for v in self.variables}
         for source, target in ((resource.trainable_variables, self._trainable),
                                (resource.non_trainable_variables, self._non_trainable)):

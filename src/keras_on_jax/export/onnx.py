@@ -3,7 +3,7 @@
 As Keras 3 does on JAX: the function is traced with a symbolic batch axis named `batch`,
 weights become ONNX initializers, inputs are named as Keras names them
 (`signatures.input_names`). A JAX primitive that jax2onnx cannot convert is reported with
-the layer that used it.
+the layer or the op node (`keras.ops` on KerasTensors) that used it.
 """
 
 from __future__ import annotations
@@ -33,6 +33,17 @@ class _MissingPluginLibraryFilter(logging.Filter):
         return not (isinstance(exc, ModuleNotFoundError) and exc.name in _PLUGIN_LIBRARIES)
 
 
+# jax2onnx 0.17 lowers `!=` (`keras.ops.not_equal`, Keras masks) to Equal -> Not and leaves
+# the Equal's result untyped; onnx_ir then logs a warning for each such value as it skips
+# its (optional) shape annotation. ONNX infers the type; the file is complete.
+_UNTYPED_VALUE_MESSAGE = "The value type for shape %s is not known."
+
+
+class _UntypedValueFilter(logging.Filter):
+    def filter(self, record):
+        return not str(record.msg).startswith(_UNTYPED_VALUE_MESSAGE)
+
+
 def import_jax2onnx():
     try:
         import jax2onnx
@@ -43,21 +54,24 @@ def import_jax2onnx():
             f"{e}. Install them with `pip install onnx onnx-ir && "
             "pip install --no-deps jax2onnx==0.17.1`, or export with format='jax'."
         ) from e
-    logger = logging.getLogger("jax2onnx.plugins.plugin_system")
-    if not any(isinstance(f, _MissingPluginLibraryFilter) for f in logger.filters):
-        logger.addFilter(_MissingPluginLibraryFilter())
+    for name, log_filter in (("jax2onnx.plugins.plugin_system", _MissingPluginLibraryFilter),
+                             ("onnx_ir.serde", _UntypedValueFilter)):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, log_filter) for f in logger.filters):
+            logger.addFilter(log_filter())
     return jax2onnx
 
 
 def write(endpoint, filepath, what, layers=(), opset_version=None):
     """Write `endpoint` (an `archive.Endpoint`) as the ONNX file `filepath`.
 
-    `what` names the exported object in errors; `layers` are searched for the layer that
-    used an unsupported primitive.
+    `what` names the exported object in errors; `layers` (and the op nodes of their
+    Functional graphs) are searched for the one that used an unsupported primitive.
     """
     jax2onnx = import_jax2onnx()
     all_layers = _all_layers(layers)
     _check_no_host_layers(all_layers, what)
+    operations = _all_operations(all_layers)
     signature = endpoint.signature
     inputs = [jax.ShapeDtypeStruct(dims, jnp.dtype(spec.dtype))
               for dims, spec in zip(signatures.dim_names(signature),
@@ -76,7 +90,7 @@ def write(endpoint, filepath, what, layers=(), opset_version=None):
     try:
         model = jax2onnx.to_onnx(traced, inputs=inputs, **kwargs)
     except Exception as e:
-        explained = _explain(e, what, traced, signature, all_layers)
+        explained = _explain(e, what, traced, signature, operations)
         if explained is None:
             raise
         raise explained from e
@@ -87,51 +101,75 @@ def write(endpoint, filepath, what, layers=(), opset_version=None):
     onnx.save_model(onnx_graph.fix_for_onnxruntime(model), str(filepath))
 
 
-def _explain(error, what, traced, signature, layers):
+def _explain(error, what, traced, signature, operations):
     """An error saying what could not be exported and where, or None to let `error` be."""
     version = _version("jax2onnx")
     if type(error).__name__ == "InconclusiveDimensionOperation":
         # jax2onnx traces with a symbolic batch size; some computations need it concrete.
-        layer = _failing_layer(error)
-        where = f" in layer '{layer.name}' ({type(layer).__name__})" if layer else ""
+        operation = _failing_operation(error)
+        where = f" in {_describe(operation.name, operation)}" if operation else ""
         return ValueError(
             f"Cannot export {what} to ONNX with a variable batch size: tracing failed{where}. "
             "Give `input_signature` a fixed batch size (for example "
             "`keras.InputSpec(shape=(1, ...), dtype=...)`) or export with format='jax'. "
             f"JAX reported: {error}"
         )
-    if not isinstance(error, NotImplementedError):
-        return None
     match = _MISSING_PRIMITIVE.search(str(error))
-    if match is None:
+    eqn = _failing_equation(error)
+    if match is None and eqn is None:
+        if not isinstance(error, NotImplementedError):
+            return None
         return NotImplementedError(
             f"Cannot export {what} to ONNX: jax2onnx {version} cannot convert it: {error} "
             "Export with format='jax' (any JAX program) instead."
         )
-    primitive = match.group(1)
-    users = _layers_using(primitive, traced, signature, layers)
+    primitive = match.group(1) if match else eqn.primitive.name
+    users = _operations_using(primitive, eqn, traced, signature, operations)
     if users:
-        where = "used by " + ", ".join(
-            f"layer '{path}' ({type(layer).__name__})" for path, layer in users)
+        where = "used by " + ", ".join(_describe(path, op) for path, op in users)
     else:
         where = f"used outside any layer of {what}"
+    problem = "has no conversion for" if match else "could not convert"
+    detail = "" if match else ": " + str(error).strip().rstrip(".")
     return NotImplementedError(
-        f"Cannot export {what} to ONNX: jax2onnx {version} has no conversion for the JAX "
-        f"primitive '{primitive}', {where}. Write that computation with other operations, "
+        f"Cannot export {what} to ONNX: jax2onnx {version} {problem} the JAX primitive "
+        f"'{primitive}', {where}{detail}. Write that computation with other operations, "
         "or export with format='jax' (any JAX program)."
     )
 
 
-def _failing_layer(error):
-    """The innermost layer whose `call` is on the traceback of `error`, or None."""
+def _describe(path, operation):
+    """`layer 'model/dense' (Dense)` or, for an op node, `op 'model/fft' (FFT)`."""
     from keras_on_jax.layers.layer import Layer
+
+    kind = "layer" if isinstance(operation, Layer) else "op"
+    return f"{kind} '{path}' ({type(operation).__name__})"
+
+
+def _failing_operation(error):
+    """The innermost layer or op whose `call` is on the traceback of `error`, or None."""
+    from keras_on_jax.ops.operation import Operation
 
     found, tb = None, error.__traceback__
     while tb is not None:
         frame = tb.tb_frame
         owner = frame.f_locals.get("self")
-        if frame.f_code.co_name == "call" and isinstance(owner, Layer):
+        if frame.f_code.co_name == "call" and isinstance(owner, Operation):
             found = owner
+        tb = tb.tb_next
+    return found
+
+
+def _failing_equation(error):
+    """The innermost JAX equation jax2onnx was lowering when `error` was raised (found
+    on the traceback), or None when the error came from elsewhere."""
+    from jax.extend.core import JaxprEqn
+
+    found, tb = None, error.__traceback__
+    while tb is not None:
+        eqn = tb.tb_frame.f_locals.get("eqn")
+        if isinstance(eqn, JaxprEqn):
+            found = eqn
         tb = tb.tb_next
     return found
 
@@ -155,6 +193,15 @@ def _all_layers(roots):
     return out
 
 
+def _all_operations(layers):
+    """The layers, then the op nodes of the Functional graphs among them."""
+    from keras_on_jax.layers.layer import Layer
+
+    ops = [op for layer in layers for op in getattr(layer, "_operations", ())
+           if not isinstance(op, Layer)]
+    return list(layers) + list({id(op): op for op in ops}.values())
+
+
 def _check_no_host_layers(layers, what):
     for layer in layers:
         if getattr(layer, "_runs_on_host", False):
@@ -166,29 +213,38 @@ def _check_no_host_layers(layers, what):
             )
 
 
-def _layers_using(primitive, traced, signature, layers):
-    """`(path, layer)` for each innermost layer whose `call` emitted `primitive`: the
-    function is traced again with each layer's `call` inside a `jax.named_scope`, and the
-    name stacks of the matching equations are read back."""
-    for index, layer in enumerate(layers):
+def _operations_using(primitive, eqn, traced, signature, operations):
+    """`(path, operation)` for each innermost layer or op node whose `call` emitted
+    `primitive` (on the operands of `eqn`, when given): the function is traced again
+    with each one's `call` inside a `jax.named_scope`, and the name stacks of the
+    matching equations are read back."""
+    for index, operation in enumerate(operations):
         # An instance attribute shadows the class's `call` (removed below).
-        object.__setattr__(layer, "call", _scoped(layer.call, _SCOPE.format(index)))
+        object.__setattr__(operation, "call", _scoped(operation.call, _SCOPE.format(index)))
     try:
         closed = jax.make_jaxpr(traced)(*signatures.symbolic_structs(signature))
     except Exception:  # the diagnosis is best effort: the caller reports the primitive
         return []
     finally:
-        for layer in layers:
-            layer.__dict__.pop("call", None)
+        for operation in operations:
+            operation.__dict__.pop("call", None)
+    stacks = list(_name_stacks_of(closed.jaxpr, primitive, ""))
+    if eqn is not None:
+        same = [(stack, e) for stack, e in stacks if _operands(e) == _operands(eqn)]
+        stacks = same or stacks
     found = []
-    for stack in _name_stacks_of(closed.jaxpr, primitive, ""):
+    for stack, _ in stacks:
         indices = [int(i) for i in _SCOPE_RE.findall(stack)]
         if not indices:
             continue
-        path = "/".join(layers[i].name for i in indices)
+        path = "/".join(operations[i].name for i in indices)
         if all(path != p for p, _ in found):
-            found.append((path, layers[indices[-1]]))
+            found.append((path, operations[indices[-1]]))
     return found
+
+
+def _operands(eqn):
+    return [str(v.aval) for v in eqn.invars]
 
 
 def _scoped(call, scope):
@@ -204,7 +260,7 @@ def _name_stacks_of(jaxpr, primitive, prefix):
     for eqn in jaxpr.eqns:
         stack = f"{prefix}/{eqn.source_info.name_stack}"
         if eqn.primitive.name == primitive:
-            yield stack
+            yield stack, eqn
         for value in eqn.params.values():
             for item in value if isinstance(value, (tuple, list)) else (value,):
                 inner = getattr(item, "jaxpr", item)

@@ -21,6 +21,15 @@ def is_spec(x):
     return isinstance(x, InputSpec)
 
 
+def require_built(layer, kind="layer"):
+    """Export reads a layer's variables: it must have them (`kind`: "layer" / "model")."""
+    if not layer.built:
+        raise ValueError(
+            f"The {kind} '{layer.name}' has not yet been built. It must be built before "
+            "export: call it once on data (or build it)."
+        )
+
+
 def model_input_signature(model):
     """The signature `model.export` uses when none is given (Keras 3's rule).
 
@@ -36,11 +45,7 @@ def model_input_signature(model):
             "The model must be a `keras.Model`. "
             f"Received: model={model} of the type {type(model)}"
         )
-    if not model.built:
-        raise ValueError(
-            f"The model '{model.name}' has not yet been built. It must be built before "
-            "export: call it once on data (or build it)."
-        )
+    require_built(model, "model")
     if isinstance(model, Functional):
         return [jax.tree.map(make_input_spec, model._inputs_struct)]
     if isinstance(model, Sequential):

@@ -21,23 +21,6 @@ from keras_on_jax import serialization as _core
 from keras_on_jax.backend.random import SeedGenerator
 from keras_on_jax.backend.variables import Variable
 
-# The public Keras module each of our classes is exported from (what Keras writes).
-_PUBLIC_MODULES = {
-    "keras_on_jax.initializers": "keras.initializers",
-    "keras_on_jax.regularizers": "keras.regularizers",
-    "keras_on_jax.constraints": "keras.constraints",
-    "keras_on_jax.backend.random": "keras.random",
-}
-
-
-def _public_module(cls):
-    module = cls.__module__
-    for prefix, public in _PUBLIC_MODULES.items():
-        if module == prefix or module.startswith(prefix + "."):
-            return public
-    return None
-
-
 def serialize_value(value):
     """Serialize a value found inside a config (recursively)."""
     if value is None or isinstance(value, (bool, int, float, str)):
@@ -76,7 +59,7 @@ def serialize_object(obj):
             "plain function."
         )
     cls = type(obj)
-    module = _public_module(cls)
+    module = _core.public_module_of(cls.__module__)
     registered = getattr(cls, "_keras_registered_name", None)
     config = {k: serialize_value(v) for k, v in obj.get_config().items()}
     return _core.object_envelope(module, cls.__name__, config,
@@ -161,21 +144,10 @@ def deserialize_object(config, module_objects, kind, custom_objects=None):
 
 def get_object(identifier, module_objects, kind):
     """The shared part of `get`: None, dict, string, class, instance or callable."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        obj = deserialize_object(identifier, module_objects, kind)
-    elif isinstance(identifier, str):
-        if identifier not in module_objects:
-            raise _unknown(kind, identifier, module_objects)
-        obj = module_objects[identifier]
-    else:
-        obj = identifier
-    if callable(obj):
-        if inspect.isclass(obj):
-            obj = obj()
-        return obj
-    raise ValueError(
-        f"Could not interpret {kind} identifier: {identifier!r}. Expected a string, a "
-        "config dict, an instance or a callable."
-    )
+    return _core.get_object(
+        identifier, module_objects,
+        lambda config: deserialize_object(config, module_objects, kind),
+        lambda name: _unknown(kind, name, module_objects),
+        lambda bad: ValueError(
+            f"Could not interpret {kind} identifier: {bad!r}. Expected a string, a "
+            "config dict, an instance or a callable."))

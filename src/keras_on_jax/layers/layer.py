@@ -24,6 +24,7 @@ from keras_on_jax.backend.random import SeedGenerator
 from keras_on_jax.backend.variables import Variable, assign_values
 from keras_on_jax.layers import compiled_call
 from keras_on_jax.layers.input_spec import assert_input_compatibility
+from keras_on_jax.ops.operation import Operation
 from keras_on_jax.backend.keras_tensor import KerasTensor, Node, any_symbolic
 
 _CALL_CONTEXT = threading.local()
@@ -119,6 +120,19 @@ def _iter_tracked(value):
             yield from _iter_tracked(v)
 
 
+def _iter_instances(value, cls):
+    """Yield the instances of `cls` in a (nested) attribute value."""
+    if isinstance(value, cls):
+        yield value
+    elif type(value) in (list, tuple):
+        for v in value:
+            if isinstance(v, (cls, list, tuple, dict)):
+                yield from _iter_instances(v, cls)
+    elif type(value) is dict:
+        for v in value.values():
+            yield from _iter_instances(v, cls)
+
+
 def _contains_trackable(value):
     if isinstance(value, (Layer, Variable, SeedGenerator)):
         return True
@@ -158,8 +172,11 @@ def _build_in_own_scope(build):
     return wrapper
 
 
-class Layer(nnx.Module, pytree=False):
+class Layer(Operation, nnx.Module, pytree=False):
     """Base class of all Keras layers.
+
+    As in Keras 3, a layer is a `keras.Operation` (what a symbolic graph's nodes call)
+    that owns state; `Layer` defines its own calling, configuration and graph access.
 
     Args:
         trainable: whether the layer's variables are trained.
@@ -222,7 +239,8 @@ class Layer(nnx.Module, pytree=False):
             from keras_on_jax import regularizers
 
             self._activity_regularizer = regularizers.get(activity_regularizer)
-        # Keras 2 / Sequential: a first layer may declare its input.
+        # Keras 2 / Sequential: a first layer may declare its input. As in Keras 3 it is
+        # not part of `get_config` (a Sequential keeps it as its `InputLayer`).
         if batch_input_shape is not None:
             self._input_shape_arg = tuple(batch_input_shape)
         elif input_shape is not None or input_dim is not None:
@@ -299,6 +317,33 @@ class Layer(nnx.Module, pytree=False):
 
     def _seed_generators(self):
         return [obj for obj in self._tracked() if isinstance(obj, SeedGenerator)]
+
+    # ---- metrics held as attributes (Keras 3 tracks them like sublayers) ----------------
+    def _own_metrics(self):
+        """The `keras.metrics.Metric`s among this layer's attributes (also inside lists,
+        tuples and dicts), in the order they were set."""
+        module = sys.modules.get("keras_on_jax.metrics.metric")
+        if module is None:  # no metric exists before the metrics package is imported
+            return []
+        out = []
+        for name, value in self.__dict__.items():
+            if name not in _NOT_TRACKED:
+                for metric in _iter_instances(value, module.Metric):
+                    if all(metric is not m for m in out):
+                        out.append(metric)
+        return out
+
+    @property
+    def metrics(self):
+        """The metrics this layer and its sublayers hold as attributes (Keras 3)."""
+        out = []
+        for layer in self._flatten_layers():
+            out.extend(m for m in layer._own_metrics() if all(m is not o for o in out))
+        return out
+
+    @property
+    def metrics_variables(self):
+        return [v for m in self.metrics for v in m.variables]
 
     # ---- saving hooks (Keras 3: overridable; `super().save_own_variables(store)` works) ----
     # A store is a dict-like object of arrays; the file format behind it lives in `io/`.
@@ -514,19 +559,6 @@ class Layer(nnx.Module, pytree=False):
     def rematerialized_call(self, layer_call, *args, **kwargs):
         """`layer_call` wrapped as the layer's `RematScope` mode asks (or unchanged)."""
         return remat.rematerialized(self, layer_call, args, kwargs)
-
-    # ---- metrics --------------------------------------------------------------------------
-    @property
-    def metrics(self):
-        """The metrics this layer and its sublayers hold as attributes."""
-        out = [v for k, v in self.__dict__.items() if k not in _TRAINER_METRICS and _is_metric(v)]
-        for layer in self._layers:
-            out.extend(m for m in layer.metrics if all(m is not o for o in out))
-        return out
-
-    @property
-    def metrics_variables(self):
-        return [v for m in self.metrics for v in m.variables]
 
     def _own_name_scope(self):
         """This layer's name scope, unless it is already the innermost one: for a `build`
@@ -887,8 +919,6 @@ class Layer(nnx.Module, pytree=False):
             "trainable": self.trainable,
             "dtype": _serialize_dtype_policy(self.dtype_policy),
         }
-        if self._input_shape_arg is not None and type(self).__name__ != "InputLayer":
-            config["batch_input_shape"] = list(self._input_shape_arg)
         if self._activity_regularizer is not None:
             from keras_on_jax import regularizers
 
@@ -1086,16 +1116,6 @@ class QuantizationNotSupported(ValueError):
     """A layer asked to quantize that cannot (`model.quantize` warns and skips it)."""
 
 
-_TRAINER_METRICS = frozenset({"_loss_tracker", "_compile_metrics", "_compile_loss"})
-
-
-def _is_metric(value):
-    cls = type(value)
-    methods = ("update_state", "result", "reset_state")
-    return (all(callable(getattr(cls, m, None)) for m in methods)
-            and hasattr(value, "variables") and not isinstance(value, Layer))
-
-
 _PROBE_SIZES = (83, 89)
 
 
@@ -1106,7 +1126,8 @@ def build_eagerly(layer, args, kwargs):
         if isinstance(x, KerasTensor):
             return jnp.zeros(tuple(1 if d is None else d for d in x.shape), dtype=x.dtype)
         if isinstance(x, jax.ShapeDtypeStruct):
-            return jnp.zeros(x.shape, dtype=x.dtype)
+            # float64 NumPy batches are float32 arrays unless JAX's x64 mode is on.
+            return jnp.zeros(x.shape, dtype=jax.dtypes.canonicalize_dtype(x.dtype))
         return x
 
     z_args = _map_structure(to_zeros, args)

@@ -92,25 +92,12 @@ def get_object(identifier, module_objects, deserialize, kind, base_class):
     """The body of `keras.losses.get` and `keras.metrics.get`: `None`, a name in
     `module_objects`, a config dict (through `deserialize`), a function, a class
     (instantiated with no arguments) or an instance of `base_class` (named in errors)."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        obj = deserialize(identifier)
-    elif isinstance(identifier, str):
-        obj = module_objects.get(identifier, None)
-        if obj is None:
-            raise ValueError(
-                f"Could not interpret {kind} identifier: {identifier}. Valid {kind} names are: "
-                f"{sorted(module_objects)}"
-            )
-    else:
-        obj = identifier
-    if callable(obj):
-        if inspect.isclass(obj):
-            obj = obj()
-        return obj
-    raise ValueError(
-        f"Could not interpret {kind} identifier: {identifier}. Expected a string, a dict, a "
-        f"callable or a `{base_class}` instance; received an object of type "
-        f"{type(identifier).__name__}."
-    )
+    return _core.get_object(
+        identifier, module_objects, deserialize,
+        lambda name: ValueError(
+            f"Could not interpret {kind} identifier: {name}. Valid {kind} names are: "
+            f"{sorted(module_objects)}"),
+        lambda bad: ValueError(
+            f"Could not interpret {kind} identifier: {bad}. Expected a string, a dict, a "
+            f"callable or a `{base_class}` instance; received an object of type "
+            f"{type(bad).__name__}."))

@@ -7,7 +7,6 @@ functions, operators and slices record on KerasTensors); `model.layers` lists th
 
 from __future__ import annotations
 
-import collections
 import inspect
 
 import jax
@@ -19,98 +18,8 @@ from keras_on_jax.backend import dtypes
 from keras_on_jax.layers.layer import Layer, _flatten
 from keras_on_jax.backend.keras_tensor import KerasTensor
 from keras_on_jax.models.model import Model
-
-
-def _build_map(flat_inputs, flat_outputs):
-    # Depth-first with an explicit stack, not recursion: a chain of thousands of layers is
-    # a valid graph (and a file may describe one).
-    finished, in_progress = set(), set()
-    nodes_in_decreasing_depth = []
-    layer_indices = {}
-    input_ids = {id(t) for t in flat_inputs}
-    stack = []
-
-    def enter(tensor):
-        if tensor._keras_history is None:
-            raise ValueError(
-                f"Output tensors of a Functional model must be the output of a Keras layer. "
-                f"Received: {tensor}"
-            )
-        layer, node_index, _ = tensor._keras_history
-        node = layer._inbound_nodes[node_index]
-        if id(node) in finished:
-            return
-        if id(node) in in_progress:
-            raise ValueError(f"Tensor {tensor} from layer '{layer.name}' is part of a cycle.")
-        if id(layer) not in layer_indices:
-            layer_indices[id(layer)] = (len(layer_indices), layer)
-        in_progress.add(id(node))
-        leaf = node.is_input or id(tensor) in input_ids
-        stack.append((node, iter(() if leaf else node.input_tensors)))
-
-    for out in flat_outputs:
-        enter(out)
-        while stack:
-            node, parents = stack[-1]
-            tensor = next(parents, None)
-            if tensor is not None:
-                enter(tensor)
-                continue
-            stack.pop()
-            finished.add(id(node))
-            in_progress.discard(id(node))
-            nodes_in_decreasing_depth.append(node)
-    return nodes_in_decreasing_depth, layer_indices
-
-
-def map_graph(flat_inputs, flat_outputs):
-    """Return `(nodes in execution order, layers in Keras order)` of a graph."""
-    nodes, layer_indices = _build_map(flat_inputs, flat_outputs)
-    node_depth, layer_depth = {}, {}
-    for node in reversed(nodes):
-        depth = node_depth.setdefault(id(node), 0)
-        depth = max(depth, layer_depth.get(id(node.operation), 0))
-        layer_depth[id(node.operation)] = depth
-        node_depth[id(node)] = depth
-        for parent in node.parent_nodes:
-            node_depth[id(parent)] = max(depth + 1, node_depth.get(id(parent), 0))
-    for t in flat_inputs:
-        layer = t._keras_history[0]
-        if id(layer) not in layer_depth:
-            layer_depth[id(layer)] = 0
-            layer_indices[id(layer)] = (-1, layer)
-            nodes.append(layer._inbound_nodes[0])
-            node_depth[id(layer._inbound_nodes[0])] = 0
-    by_depth = collections.defaultdict(list)
-    for node in nodes:
-        by_depth[node_depth[id(node)]].append(node)
-    ordered_nodes = [n for d in sorted(by_depth, reverse=True) for n in by_depth[d]]
-    layers_by_depth = collections.defaultdict(list)
-    for lid, depth in layer_depth.items():
-        layers_by_depth[depth].append(layer_indices[lid])
-    layers = []
-    for d in sorted(layers_by_depth, reverse=True):
-        layers.extend(layer for _, layer in sorted(layers_by_depth[d], key=lambda p: p[0]))
-    # Every input must feed the graph; every graph input must be given.
-    input_layer_ids = {id(t._keras_history[0]) for t in flat_inputs}
-    for node in ordered_nodes:
-        if node.is_input and id(node.operation) not in input_layer_ids:
-            raise ValueError(
-                f"Graph disconnected: cannot find the value of tensor "
-                f"{node.output_tensors[0]} at layer '{node.operation.name}'. The following "
-                f"previous layers were accessed without issue: {[l.name for l in layers if id(l) in input_layer_ids]}"
-            )
-    return ordered_nodes, layers
-
-
-def _fill_in(structure, values):
-    if isinstance(structure, KerasTensor):
-        return values[id(structure)]
-    if isinstance(structure, (list, tuple)):
-        return type(structure)(_fill_in(s, values) for s in structure)
-    if isinstance(structure, dict):
-        return {k: _fill_in(v, values) for k, v in structure.items()}
-    return structure
+from keras_on_jax.ops.function import fill_in, map_graph, run_nodes, structure_like
+from keras_on_jax.training.data_adapters import densify_sparse
 
 
 @jax.tree_util.register_pytree_node_class
@@ -146,18 +55,11 @@ def _is_string_dtype(dtype):
     )
 
 
-def _structure_like(structure, flat):
-    """Rebuild `structure` (lists/tuples/dicts of KerasTensors) from `flat`, in the
-    order `jax.tree` flattens it (dict keys sorted) — the order of every flat list here."""
-    treedef = jax.tree.structure(structure, is_leaf=lambda x: isinstance(x, KerasTensor))
-    return jax.tree.unflatten(treedef, list(flat))
-
-
 class Functional(Model):
     """A model defined by its inputs and outputs: `keras.Model(inputs, outputs)`."""
 
-    # Inputs must match the `Input`s' known dimensions (a `Sequential` built from its first
-    # batch checks ranks only, as Keras 3's does: see `Sequential._build_for_data`).
+    # Inputs must match the `Input`s' known dimensions but the batch size (a `Sequential`
+    # checks ranks only, as Keras 3's does: see `Sequential.build`).
     _checks_input_dims = True
 
     def __new__(cls, *args, **kwargs):
@@ -170,33 +72,27 @@ class Functional(Model):
             for k, v in inputs.items():
                 if not isinstance(v, KerasTensor):
                     raise ValueError(f"Functional model inputs must be KerasTensors; received {k}={v!r}")
-        self._inputs_struct = inputs
-        self._outputs_struct = outputs
-        flat_inputs = _flatten(inputs)
-        flat_outputs = _flatten(outputs)
-        for t in flat_inputs + flat_outputs:
+        for t in _flatten(inputs) + _flatten(outputs):
             if not isinstance(t, KerasTensor):
                 raise ValueError(
                     "All `inputs` and `outputs` values of a Functional model must be KerasTensors "
                     f"(made by `keras.Input` and layer calls). Received: {t!r} (of type {type(t)})"
                 )
-        for t in flat_inputs:
-            from keras_on_jax.layers.core.input_layer import InputLayer
-
-            if t._keras_history is None or not isinstance(t._keras_history[0], InputLayer):
-                # Intermediate tensors as inputs are allowed (sub-graphs); they must have history.
-                if t._keras_history is None:
-                    raise ValueError(f"Input {t} has no layer history; use `keras.Input`.")
+        if not all(_is_input_tensor(t) for t in _flatten(inputs)):
+            inputs, outputs = _clone_from_inputs(inputs, outputs)
+        self._inputs_struct = inputs
+        self._outputs_struct = outputs
+        flat_inputs = _flatten(inputs)
+        flat_outputs = _flatten(outputs)
         self._input_tensors = flat_inputs
         self._output_tensors = flat_outputs
         nodes, layers = map_graph(flat_inputs, flat_outputs)
-        self._graph_nodes = [n for n in nodes if not n.is_input or id(n.output_tensors[0]) not in {id(t) for t in flat_inputs}]
-        self._graph_nodes = [n for n in self._graph_nodes if not (n.is_input)]
+        self._graph_nodes = [n for n in nodes if not n.is_input]
         self._operations = layers
         self._functional_layers = [op for op in layers if isinstance(op, Layer)]
         self._tracked_attrs.append("_functional_layers")
         self.built = True
-        self._build_shapes = _structure_like(inputs, [t.shape for t in flat_inputs])
+        self._build_shapes = structure_like(inputs, [t.shape for t in flat_inputs])
 
     @property
     def layers(self):
@@ -277,6 +173,7 @@ class Functional(Model):
             )
         out = []
         for x, ref in zip(flat, flat_ref):
+            x = densify_sparse(x)
             if x is None:
                 out.append(x)
                 continue
@@ -308,12 +205,15 @@ class Functional(Model):
             elif len(shape) == len(ref_shape) + 1 and shape[-1] == 1:
                 x = jnp.squeeze(x, -1)
             shape = tuple(x.shape)
-            if len(shape) != len(ref_shape) or self._checks_input_dims and any(
-                r is not None and s != r for s, r in zip(shape, ref_shape)
+            # As Keras 3's input spec of a Functional model: the batch size is never checked.
+            expected = (None, *ref_shape[1:]) if ref_shape else ref_shape
+            if len(shape) != len(expected) or self._checks_input_dims and any(
+                r is not None and s != r for s, r in zip(shape, expected)
             ):
                 raise ValueError(
-                    f'Input {len(out)} of layer "{self.name}" is incompatible with the layer: '
-                    f"expected shape={ref_shape}, found shape={shape}"
+                    f"Input {len(out)} with name '{ref._keras_history.operation.name}' of "
+                    f"layer '{self.name}' is incompatible with the layer: "
+                    f"expected shape={expected}, found shape={shape}"
                 )
             out.append(x)
         return out
@@ -390,8 +290,8 @@ class Functional(Model):
         flat = self._standardize_inputs(x, host_ids=host_ids)
         values = {id(t): v for t, v in zip(self._input_tensors, flat)}
         for node in plan.host_nodes:
-            args = _fill_in(node.call_args, values)
-            kwargs = _fill_in(node.call_kwargs, values)
+            args = fill_in(node.call_args, values)
+            kwargs = fill_in(node.call_kwargs, values)
             outputs = node.operation(*args, **kwargs)
             for t, y in zip(node.output_tensors, _flatten(outputs)):
                 values[id(t)] = y
@@ -429,19 +329,16 @@ class Functional(Model):
         return placement.make_function(self, kind, mode, groups)
 
     def _run_nodes(self, nodes, values, training):
-        for node in nodes:
-            if any(id(t) not in values for t in node.input_tensors):
-                continue
-            args = _fill_in(node.call_args, values)
-            outputs = node.operation(*args, **node_call_kwargs(node, values, training))
-            flat_out = _flatten(outputs)
-            for t, y in zip(node.output_tensors, flat_out):
-                values[id(t)] = y
+        def call_node(node, values):
+            args = fill_in(node.call_args, values)
+            return node.operation(*args, **node_call_kwargs(node, values, training))
+
+        run_nodes(nodes, values, call_node)
         flat_outputs = [values[id(t)] for t in self._output_tensors]
-        return _structure_like(self._outputs_struct, flat_outputs)
+        return structure_like(self._outputs_struct, flat_outputs)
 
     def compute_output_spec(self, *args, **kwargs):
-        return _structure_like(
+        return structure_like(
             self._outputs_struct,
             [KerasTensor(t.shape, t.dtype) for t in self._output_tensors],
         ) if _flatten(args) and all(
@@ -450,7 +347,7 @@ class Functional(Model):
         ) else super().compute_output_spec(*args, **kwargs)
 
     def compute_output_shape(self, input_shape):
-        return _structure_like(self._outputs_struct, [t.shape for t in self._output_tensors])
+        return structure_like(self._outputs_struct, [t.shape for t in self._output_tensors])
 
     def get_layer(self, name=None, index=None):
         return Model.get_layer(self, name=name, index=index)
@@ -467,10 +364,41 @@ class Functional(Model):
         return functional_config.functional_from_config(cls, config, custom_objects=custom_objects)
 
 
+def _is_input_tensor(t):
+    from keras_on_jax.layers.core.input_layer import InputLayer
+
+    return t._keras_history is not None and isinstance(t._keras_history.operation, InputLayer)
+
+
+def _clone_from_inputs(inputs, outputs):
+    """A model whose inputs are intermediate tensors starts from new `Input`s named
+    `<tensor name>CLONE` in their place, the graph between them and the outputs called
+    again on those (as Keras 3's `clone_graph_nodes`): the layers that made the
+    intermediate tensors stay outside the model, and its config names real inputs."""
+    from keras_on_jax.layers.core.input_layer import Input
+
+    flat_inputs, flat_outputs = _flatten(inputs), _flatten(outputs)
+    nodes, _ = map_graph(flat_inputs, flat_outputs)
+    new_inputs = [
+        t if _is_input_tensor(t) else Input(batch_shape=t.shape, dtype=t.dtype,
+                                             sparse=t.sparse, name=f"{t.name}CLONE")
+        for t in flat_inputs
+    ]
+    values = {id(t): new for t, new in zip(flat_inputs, new_inputs)}
+
+    def call_node(node, values):
+        args = fill_in(node.call_args, values)
+        return node.operation(*args, **fill_in(node.call_kwargs, values))
+
+    run_nodes([n for n in nodes if not n.is_input], values, call_node)
+    return (structure_like(inputs, new_inputs),
+            structure_like(outputs, [values[id(t)] for t in flat_outputs]))
+
+
 def node_call_kwargs(node, values, training):
     """The keyword arguments of `node`'s call, with the model's `training` where the node
     did not fix its own."""
-    kwargs = _fill_in(node.call_kwargs, values)
+    kwargs = fill_in(node.call_kwargs, values)
     signature = getattr(node.operation, "_call_signature", None)  # ops take no `training`
     if (training is not None and signature is not None and "training" in signature.parameters
             and not _explicit_training(node.operation, kwargs)):

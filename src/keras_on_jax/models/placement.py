@@ -39,7 +39,8 @@ from keras_on_jax.layers.layer import (
     get_keras_mask,
     set_keras_mask,
 )
-from keras_on_jax.models.functional import Functional, _fill_in, _structure_like, node_call_kwargs
+from keras_on_jax.models.functional import Functional, node_call_kwargs
+from keras_on_jax.ops.function import fill_in, structure_like
 from keras_on_jax.training.data_adapters import unpack_x_y_sample_weight
 from keras_on_jax.training.trainer import Trainer, scale_loss
 
@@ -215,7 +216,7 @@ def _run_segment(seg, t_vars, nt_vars, t_vals, nt_vals, ins, in_masks, training,
                 if m is not None:
                     set_keras_mask(x, m)
             for node in seg.nodes:  # as `Functional._run_nodes`
-                args = _fill_in(node.call_args, values)
+                args = fill_in(node.call_args, values)
                 kwargs = node_call_kwargs(node, values, training)
                 with jax.default_device(seg.device):
                     outputs = node.operation(*args, **kwargs)
@@ -276,7 +277,7 @@ def segmented_call(model, flat_inputs, training):
         scope.losses.extend(losses)
     else:
         model._losses.extend(losses)
-    return _structure_like(model._outputs_struct, [tensors[id(t)] for t in model._output_tensors])
+    return structure_like(model._outputs_struct, [tensors[id(t)] for t in model._output_tensors])
 
 
 def _is_float(x):
@@ -344,7 +345,7 @@ def make_function(model, kind, mode, groups):
 
             def loss_of(yp_flat, sl):
                 with scopes.StatelessScope([]) as inner:
-                    y_pred = _structure_like(model._outputs_struct, yp_flat)
+                    y_pred = structure_like(model._outputs_struct, yp_flat)
                     # `Trainer.compute_loss`, with the layers' losses gathered per segment
                     loss = _floatx_sum(sl)
                     if model._compile_loss is not None:
@@ -364,7 +365,7 @@ def make_function(model, kind, mode, groups):
                 cot_yp = cot_sl = None
             for v, value in zip(updated, new):
                 v.assign(value)
-            y_pred = _structure_like(model._outputs_struct, list(y_pred_flat))
+            y_pred = structure_like(model._outputs_struct, list(y_pred_flat))
             model._loss_tracker.update_state(loss, sample_weight=batch_n)
             logs = model.compute_metrics(None, y, y_pred, sw)
             new_metric = [outer.get_current_value(v) for v in metric_vars]
@@ -429,7 +430,7 @@ def make_function(model, kind, mode, groups):
         y_pred_flat = [_put(tensors[id(t)], head_dev) for t in model._output_tensors]
         if kind == "predict":
             new_state = [_put(vals[id(v)], home.get(id(v))) for v in flat_vars]
-            return _structure_like(model._outputs_struct, y_pred_flat), new_state[written:]
+            return structure_like(model._outputs_struct, y_pred_flat), new_state[written:]
         seg_losses = [_put(s[5], head_dev) for s in saved]
         leaves = jax.tree.leaves(x)
         batch_n = int(leaves[0].shape[0]) if leaves else 1

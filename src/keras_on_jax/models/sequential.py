@@ -117,22 +117,24 @@ class Sequential(Model):
                     f"shape {self._seq_layers[0].batch_shape}. You cannot build it with "
                     f"input_shape {input_shape}"
                 )
-            inputs = self._seq_layers[0].output
+            input_layer, layers = self._seq_layers[0], self._seq_layers[1:]
         else:
             dtype = getattr(self._seq_layers[0], "input_dtype", None)
-            self._seq_layers = [InputLayer(batch_shape=input_shape, dtype=dtype)] + self._seq_layers
-            inputs = self._seq_layers[0].output
-        x = inputs
-        from keras_on_jax.backend import scopes
-
+            input_layer, layers = InputLayer(batch_shape=input_shape, dtype=dtype), self._seq_layers
+        inputs = x = input_layer.output
         with self._own_name_scope():  # `build` may already run in it
-            for layer in self._seq_layers[1:]:
+            for layer in layers:
                 x = layer(x)
+        # Only a build that went through adds the InputLayer (one that failed, say inside
+        # a trace, leaves the model as it was, to be built again).
+        self._seq_layers = [input_layer, *layers]
         from keras_on_jax.models.functional import Functional
 
         self._functional = Functional(inputs=inputs, outputs=x, name=self.name + "_functional")
-        if self.__dict__.get("_input_from_data"):
-            self._functional._checks_input_dims = False
+        # As Keras 3's Sequential: inputs are checked for rank only (its layers check what
+        # they need), so a model built from a first batch, or loaded from a file that
+        # recorded one, takes sequences of other lengths.
+        self._functional._checks_input_dims = False
         self.built = True
         self._build_shapes = input_shape
 
@@ -156,21 +158,28 @@ class Sequential(Model):
     def _build_for_data(self, first):
         """Build from a batch; strings for a host layer get a `string` input layer.
 
-        As in Keras 3, the model then takes batches of other shapes of the same rank (the
-        masking guide's sequences of another length); its layers check what they need.
+        As in Keras 3, the model's input is that first batch's shape (`input_shape` is
+        `(3, 6)` after a first call on a (3, 6) batch), and the model then takes batches
+        of other shapes of the same rank (the masking guide's sequences of another
+        length); its layers check what they need.
         """
-        self._input_from_data = True
         if not hasattr(first, "shape"):
             first = np.asarray(first)
         shape = tuple(first.shape)
+        # The trainer builds from a one-row probe when a first attempt inside a trace
+        # failed (weights cannot be made there): the model keeps the first batch's shape.
+        seen = self.__dict__.get("_first_data_shape")
+        if seen is not None and len(seen) == len(shape) and seen[1:] == shape[1:]:
+            shape = seen
+        self._first_data_shape = shape
         dtype = getattr(first, "dtype", None)
         if (dtype is not None and np.dtype(dtype).kind in "OSU" and self._seq_layers
                 and not isinstance(self._seq_layers[0], InputLayer)
                 and getattr(self._seq_layers[0], "_runs_on_host", False)):
-            self._seq_layers.insert(0, InputLayer(batch_shape=(None, *shape[1:]), dtype="string"))
+            self._seq_layers.insert(0, InputLayer(batch_shape=shape, dtype="string"))
             self.build()
             return
-        self.build((None, *shape[1:]))
+        self.build(shape)
 
     def _host_preprocess(self, x):
         """Run the leading host-only layers (string preprocessing) on a batch `x`.
@@ -235,7 +244,6 @@ class Sequential(Model):
     def get_config(self):
         layer_configs = [serialization.serialize_keras_object(l) for l in self._seq_layers]
         config = Layer.get_config(self)
-        config.pop("batch_input_shape", None)
         config["layers"] = layer_configs
         if self._build_shapes is not None and self._functional is not None:
             config["build_input_shape"] = list(self._build_shapes)

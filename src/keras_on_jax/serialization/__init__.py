@@ -10,6 +10,7 @@ models take part through duck-typed hooks (see `keras_object.py`). File formats 
 from keras_on_jax.serialization.namespaces import builtin_class as builtin_class
 from keras_on_jax.serialization.namespaces import builtin_function as builtin_function
 from keras_on_jax.serialization.namespaces import public_module_and_name as public_module_and_name
+from keras_on_jax.serialization.namespaces import public_module_of as public_module_of
 from keras_on_jax.serialization.namespaces import register_class_resolver as register_class_resolver
 from keras_on_jax.serialization.namespaces import register_namespace as register_namespace
 from keras_on_jax.serialization.namespaces import register_public_class as register_public_class
@@ -18,6 +19,7 @@ from keras_on_jax.serialization.envelopes import array_from_envelope as array_fr
 from keras_on_jax.serialization.envelopes import function_envelope as function_envelope
 from keras_on_jax.serialization.envelopes import lookup_envelope as lookup_envelope
 from keras_on_jax.serialization.envelopes import object_envelope as object_envelope
+from keras_on_jax.serialization.package_objects import get_object as get_object
 from keras_on_jax.serialization.keras_object import SharedObjectLoadingScope as SharedObjectLoadingScope
 from keras_on_jax.serialization.keras_object import deserialize_envelope as deserialize_envelope
 from keras_on_jax.serialization.keras_object import deserialize_keras_object as deserialize_keras_object

@@ -28,7 +28,20 @@ def _module_is(x, prefix):
     return type(x).__module__.split(".")[0] == prefix
 
 
+def densify_sparse(x):
+    """A SciPy sparse matrix or a JAX `BCOO` array as a dense array, as Keras 3 densifies
+    sparse data fed to a dense input (sparse tensors are not implemented here); anything
+    else unchanged."""
+    module = type(x).__module__
+    if module.startswith("scipy.sparse"):
+        return x.toarray()
+    if module.startswith("jax.experimental.sparse"):
+        return x.todense()
+    return x
+
+
 def _to_array(x, name):
+    x = densify_sparse(x)
     if x is None or _is_array(x):
         return x
     if isinstance(x, (list, tuple)) and (not x or not (_is_array(x[0]) or isinstance(x[0], dict))):

@@ -149,6 +149,7 @@ class Function:
         self._jit_compile = jit_compile
         self._reduce_retracing = reduce_retracing
         self._programs = {}  # signature key -> StatefulJit
+        self._fast_programs = {}  # `_array_key` -> the same programs
         self._bound = weakref.WeakKeyDictionary()  # instance -> Function (methods)
         functools.update_wrapper(self, python_function)
 
@@ -182,11 +183,20 @@ class Function:
 
     # ---- calling --------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
-        if self._input_signature is not None:
-            args = self._check_signature(args, kwargs)
+        if not kwargs and self._input_signature is None:
+            # The common call, every argument a concrete array: keyed on shapes and
+            # dtypes alone, without flattening the arguments as `signature` does.
+            fast_key = _array_key(args)
+            if fast_key is not None and _compiles_here():
+                program = self._fast_programs.get(fast_key)
+                if program is not None:
+                    return self._run(program, list(args), args, kwargs)
+        else:
+            fast_key = None
+            if self._input_signature is not None:
+                args = self._check_signature(args, kwargs)
         signature = None
-        if (not _RUN_EAGERLY[0] and scopes.is_plain()
-                and getattr(_CALL_CONTEXT, "tape_record", None) is None):
+        if _compiles_here():
             signature = stateful_jit.signature(args, kwargs, objects=True)
         if signature is None or any(type(x) not in stateful_jit._PLAIN_TYPES
                                     and isinstance(x, Iterator) for x in signature[2][1]):
@@ -200,6 +210,11 @@ class Function:
         if program is None:
             program = self._new_program(template)
             self._programs[key] = program
+        if fast_key is not None and len(dynamic) == len(args):  # (no non-numeric array)
+            self._fast_programs[fast_key] = program
+        return self._run(program, dynamic, args, kwargs)
+
+    def _run(self, program, dynamic, args, kwargs):
         while True:
             try:
                 return program(dynamic)
@@ -266,6 +281,36 @@ class Function:
 
     def _name(self):
         return f"Function `{getattr(self._python_function, '__name__', 'function')}`"
+
+
+def _compiles_here():
+    """Whether a call made now may run a compiled program: not on request to run
+    functions eagerly, not inside an enclosing trace or scope, not while an eager
+    GradientTape records."""
+    return (not _RUN_EAGERLY[0] and scopes.is_plain()
+            and getattr(_CALL_CONTEXT, "tape_record", None) is None)
+
+
+_ARRAY_TYPES = []  # the concrete `jax.Array` class, learned from the first argument seen
+
+
+def _array_key(args):
+    """`(shape, dtype)` of each argument when all are concrete arrays (NumPy or JAX),
+    else None. A key maps to the program `signature` finds for such arguments."""
+    key = []
+    for x in args:
+        t = type(x)
+        if t is np.ndarray:
+            key.append((x.shape, x.dtype))
+        elif _ARRAY_TYPES and t is _ARRAY_TYPES[0]:
+            key.append((x.shape, x.dtype, x.weak_type))
+        elif not _ARRAY_TYPES and isinstance(x, jax.Array) and not isinstance(
+                x, jax.core.Tracer):
+            _ARRAY_TYPES.append(t)
+            key.append((x.shape, x.dtype, x.weak_type))
+        else:
+            return None
+    return tuple(key)
 
 
 def _control_flow_error(python_function, error):

@@ -25,6 +25,7 @@ import numpy as np
 from keras_on_jax import serialization
 from keras_on_jax.backend import random as random_lib
 from keras_on_jax.backend import scopes
+from keras_on_jax.backend.variables import set_raw_values
 from keras_on_jax.training import data_adapters
 from keras_on_jax.training.compile_utils import (CompileLoss, CompileMetrics, flatten_logs,
                                                  to_host_logs)
@@ -157,8 +158,9 @@ class Trainer:
     @property
     def metrics(self):
         """Keras 3's list: the loss tracker, the compiled metrics as one `CompileMetrics`
-        (when `compile()` was given `metrics` or `weighted_metrics`), then the per-output
-        loss trackers."""
+        (when `compile()` was given `metrics` or `weighted_metrics`), the per-output loss
+        trackers, then the metrics the model and its layers hold as attributes (a nested
+        model's compiled ones excluded)."""
         out = []
         if self.compiled:
             if self._loss_tracker is not None:
@@ -167,23 +169,34 @@ class Trainer:
                 out.append(self._compile_metrics)
             if self._compile_loss is not None:
                 out.extend(self._compile_loss.metrics)
-        from keras_on_jax.layers.layer import Layer
+        return out + self._attribute_metrics()
 
-        # As Keras: metrics the model (or its layers) hold as attributes come after.
-        out.extend(m for m in Layer.metrics.fget(self) if all(m is not o for o in out))
+    def _attribute_metrics(self):
+        """The metrics held as attributes by the model and its layers (not the trainer's
+        own trackers, nor those of a nested model, whose trainer is not the one running)."""
+        own = (self._loss_tracker, self._compile_metrics)
+        out = [m for m in self._own_metrics() if all(m is not o for o in own)]
+        for layer in self._flatten_layers(include_self=False):
+            if isinstance(layer, Trainer):
+                continue
+            out.extend(m for m in layer._own_metrics() if all(m is not o for o in out))
         return out
 
     @property
     def metrics_names(self):
         """The names of the values `evaluate()` returns, in its order (Keras 2's list:
         the compiled metrics' own names where Keras 3 says `"compile_metrics"`)."""
-        names, inner = [], []
+        names, inner, extra = [], [], []
+        attribute_ids = {id(m) for m in self._attribute_metrics()}
         for m in self.metrics:
             if isinstance(m, CompileMetrics):
                 inner.extend(getattr(s, "_compile_name", s.name) for s in m.metrics)
+            elif id(m) in attribute_ids:
+                extra.append(m.name)
             else:
                 names.append(m.name)
-        return names + inner
+        names += inner
+        return names + [n for n in dict.fromkeys(extra) if n not in names]
 
     @property
     def metrics_variables(self):
@@ -256,12 +269,17 @@ class Trainer:
 
     def get_metrics_result(self):
         logs = {}
+        # A metric held as an attribute never replaces a compiled metric's log of the same
+        # name (Keras 3 lets it: a `Mean(name="loss")` tracker, never updated by the
+        # built-in step, would log the loss as 0).
+        extra = {id(m) for m in self._attribute_metrics()}
         for m in self.metrics:
             result = m.result()
-            if isinstance(result, dict):
-                logs.update(result)
-            else:
-                logs[getattr(m, "_compile_name", m.name)] = result
+            entries = result if isinstance(result, dict) else {
+                getattr(m, "_compile_name", m.name): result}
+            for key, value in entries.items():
+                if id(m) not in extra or key not in logs:
+                    logs[key] = value
         return self._in_metrics_order(logs)
 
     def _in_metrics_order(self, logs):
@@ -496,8 +514,7 @@ class Trainer:
             # the outputs of the real rows.
             logs = jax.tree.map(lambda a: a if a.shape[axis] == real_rows
                                 else jax.lax.slice_in_dim(a, 0, real_rows, axis=axis), logs)
-        for v, value in zip(written_vars, new_state):
-            v.set_raw_value(value)
+        set_raw_values(written_vars, new_state)
         if isinstance(logs, dict) and key_order:
             # jit returns dicts with sorted keys; Keras reports them in metric order.
             logs = {k: logs[k] for k in key_order if k in logs}

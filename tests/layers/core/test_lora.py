@@ -5,8 +5,10 @@ ways, and fit training only the factors."""
 import numpy as np
 import pytest
 from quant_test_utils import (
+    assert_fits_as_keras,
     assert_same_store,
     assert_same_weights,
+    enable_lora_everywhere,
     keras,
     set_lora_factors,
     twin_layers,
@@ -96,18 +98,11 @@ def _lora_model(lib):
     return lib.Model(inputs, lib.layers.Dense(2, name="out")(h), name="m")
 
 
-def _enable(model):
-    for layer in model.layers:
-        if hasattr(layer, "enable_lora"):
-            layer.enable_lora(2)
-            set_lora_factors(layer)
-
-
 @pytest.mark.parametrize("writer", ["keras", "ours"])
 def test_lora_files_move_both_ways(tmp_path, writer):
     k, o = twin_models(_lora_model)
-    _enable(k)
-    _enable(o)
+    enable_lora_everywhere(k)
+    enable_lora_everywhere(o)
     expected = np.asarray(k.predict(X3, verbose=0))
     np.testing.assert_allclose(np.asarray(o.predict(X3, verbose=0)), expected, atol=1e-5)
     src, dst = (k, kj) if writer == "keras" else (o, keras())
@@ -134,13 +129,7 @@ def test_fit_trains_only_the_factors_as_keras():
                 layer.enable_lora(2, a_initializer="ones")
         model.compile(optimizer=lib.optimizers.SGD(0.05), loss="mse")
     before = {v.path: np.asarray(v) for v in o.weights}
-    assert sorted(v.name for v in o.trainable_variables) == sorted(
-        v.name for v in k.trainable_variables)
-    hk = k.fit(X3, y, epochs=2, batch_size=2, verbose=0, shuffle=False)
-    ho = o.fit(X3, y, epochs=2, batch_size=2, verbose=0, shuffle=False)
-    np.testing.assert_allclose(ho.history["loss"], hk.history["loss"], rtol=1e-5)
-    for a, b in zip(k.weights, o.weights):
-        np.testing.assert_allclose(np.asarray(b), np.asarray(a), atol=1e-5, err_msg=b.path)
+    assert_fits_as_keras(k, o, X3, y, batch_size=2)
     for v in o.weights:
         changed = not np.array_equal(before[v.path], np.asarray(v))
         assert changed == ("lora" in v.path or "bias" in v.path), v.path

@@ -18,6 +18,7 @@ from keras_on_jax.backend import dtype_policies
 from keras_on_jax.layers.layer import QuantizationNotSupported
 from keras_on_jax.quantizers import quantizers as q
 from keras_on_jax.quantizers.quantization_config import (
+    Int4QuantizationConfig,
     get_block_size_for_layer,
     validate_and_resolve_config,
 )
@@ -28,6 +29,12 @@ class QuantizableMixin:
 
     A concrete class opts in with `_quantizable = True` in its own body: Keras refuses
     (with `type_check=True`) to quantize subclasses, whose `call` may differ.
+
+    A layer mixin gives the int modes' math: `_quantized_weight(value, mode, config)` ->
+    `(weight, scale, zero)` (int4 packed; zero None unless grouped), its inverse
+    `_dequantized_weight()`, and `_contract(inputs, weight)`, the layer's product of its
+    inputs with a weight (for the LoRA update). The variables are `_lora_base`,
+    `<_base_name>_scale` and `<_base_name>_zero`.
     """
 
     _base_name = "kernel"  # the spec's name of the main weight
@@ -99,6 +106,36 @@ class QuantizableMixin:
             builder(shape, config)
         self._is_quantized = True
 
+    def _quantize(self, mode, config):
+        base = getattr(self, self._lora_base)
+        shape = tuple(base.shape)
+        if mode == "float8":
+            self.quantized_build(shape, mode)
+            return
+        value, scale, zero = self._quantized_weight(base.value, mode, config)
+        self._replace_weight(self._lora_base)
+        others = self._quantize_other_weights(mode, config)
+        self.quantized_build(shape, mode, config)
+        getattr(self, self._lora_base).assign(value)
+        getattr(self, f"{self._base_name}_scale").assign(scale)
+        if zero is not None:
+            getattr(self, f"{self._base_name}_zero").assign(zero)
+        for name, other in others.items():
+            getattr(self, name).assign(other)
+
+    def _quantize_other_weights(self, mode, config):
+        """Quantized values of the layer's other float weights, by variable name (after
+        each is forgotten with `_replace_weight`)."""
+        return {}
+
+    def _add_lora(self, outputs, inputs):
+        """The quantized outputs plus the LoRA update `(alpha / rank) * (inputs . A) @ B`."""
+        if not self.lora_enabled:
+            return outputs
+        a, b = self._lora_factors()
+        lora = jnp.matmul(self._contract(inputs, a.value), b.value)
+        return (outputs + (self.lora_alpha / self.lora_rank) * lora).astype(self.compute_dtype)
+
     def _replace_weight(self, attr):
         """Forget the float weight `attr` before its quantized form is built."""
         variable = self.__dict__.get(attr)
@@ -112,7 +149,18 @@ class QuantizableMixin:
     # ---- files ------------------------------------------------------------------------
     def _merged_for_saving(self):
         """Overrides of saved values by spec name (LoRA merged in); None drops a name."""
-        return {self._base_name: self._lora_merged(getattr(self, self._lora_base))}
+        base = getattr(self, self._lora_base)
+        mode = self.quantization_mode
+        if mode not in ("int8", "int4"):
+            return {self._base_name: self._lora_merged(base)}
+        names = (self._base_name, f"{self._base_name}_scale", f"{self._base_name}_zero")
+        if not self.lora_enabled:
+            return dict(zip(names, (base, getattr(self, names[1]),
+                                    getattr(self, names[2], None))))
+        # Dequantize, merge the LoRA update, quantize again (as Keras writes it).
+        merged = self._dequantized_weight() + self._lora_delta()
+        config = Int4QuantizationConfig(block_size=getattr(self, "_int4_block_size", None))
+        return dict(zip(names, self._quantized_weight(merged, mode, config)))
 
     def _spec(self):
         mode = self.quantization_mode
@@ -171,10 +219,59 @@ class QuantizableMixin:
         return {"quantization_config": quantizers.serialize(self.quantization_config)}
 
 
+class KernelQuantization(QuantizableMixin):
+    """What `Dense` and `EinsumDense` share: Keras's file layout, float8 training, and
+    bias / activation after the quantized product (`_contract`)."""
+
+    @property
+    def variable_serialization_spec(self):
+        """The variables a file holds for each quantization mode, in Keras 3's order."""
+        return {
+            None: ["kernel", "bias"],
+            "int8": ["kernel", "bias", "kernel_scale"],
+            "int4": ["kernel", "bias", "kernel_scale", "kernel_zero", "g_idx"],
+            "float8": ["kernel", "bias", "inputs_scale", "inputs_amax_history",
+                       "kernel_scale", "kernel_amax_history", "outputs_grad_scale",
+                       "outputs_grad_amax_history"],
+        }
+
+    def _float8_build(self):
+        build_float8_variables(self)
+
+    def _finish(self, x, inputs):
+        """LoRA update, bias and activation after the quantized product."""
+        x = self._add_lora(x, inputs)
+        if self.bias is not None:
+            x = x + self.bias.value
+        if self.activation is not None:
+            x = self.activation(x)
+        return x
+
+    def _float8_call(self, inputs, training=None):
+        x = float8_contract(self, inputs, self._contract, training)
+        return self.activation(x) if self.activation is not None else x
+
+
 # ---- int paths ----------------------------------------------------------------------------------
 def grouped(block_size):
     """Whether an int4 block size means sub-channel groups (not one scale per channel)."""
     return block_size is not None and block_size > 0
+
+
+def add_int4_scales(layer, scale_shape, block_size, group_length):
+    """`<base>_scale` and, with groups, `<base>_zero` (int8) and `g_idx`: the group of
+    each of the `group_length` positions along the grouped axis."""
+    name = layer._base_name
+    setattr(layer, f"{name}_scale", layer.add_weight(
+        name=f"{name}_scale", shape=scale_shape, initializer="ones", trainable=False))
+    if grouped(block_size):
+        setattr(layer, f"{name}_zero", layer.add_weight(
+            name=f"{name}_zero", shape=scale_shape, initializer="zeros", dtype="int8",
+            trainable=False))
+        layer.g_idx = layer.add_weight(
+            name="g_idx", shape=(group_length,), dtype="float32", trainable=False,
+            initializer=lambda shape, dtype: jnp.floor_divide(
+                jnp.arange(group_length, dtype=dtype), block_size))
 
 
 def with_input_gradient(forward, input_grad, inputs, *consts):

@@ -8,10 +8,9 @@ import math
 import jax.numpy as jnp
 
 from keras_on_jax.layers.core.quantized import (
-    QuantizableMixin,
+    KernelQuantization,
+    add_int4_scales,
     grouped,
-    build_float8_variables,
-    float8_contract,
     int_matmul,
     with_input_gradient,
 )
@@ -23,20 +22,8 @@ from keras_on_jax.quantizers.quantization_config import (
 )
 
 
-class DenseQuantization(QuantizableMixin):
+class DenseQuantization(KernelQuantization):
     """Quantization of `Dense` (its `kernel` is `(input_dim, units)`)."""
-
-    @property
-    def variable_serialization_spec(self):
-        """The variables a file holds for each quantization mode, in Keras 3's order."""
-        return {
-            None: ["kernel", "bias"],
-            "int8": ["kernel", "bias", "kernel_scale"],
-            "int4": ["kernel", "bias", "kernel_scale", "kernel_zero", "g_idx"],
-            "float8": ["kernel", "bias", "inputs_scale", "inputs_amax_history",
-                       "kernel_scale", "kernel_amax_history", "outputs_grad_scale",
-                       "outputs_grad_amax_history"],
-        }
 
     def _stored_kernel(self):
         if self.quantization_mode == "int4":
@@ -64,34 +51,13 @@ class DenseQuantization(QuantizableMixin):
         self._int4_block_size = block_size
         scale_shape = ((math.ceil(input_dim / block_size), self.units) if grouped(block_size)
                        else (self.units,))
-        self.kernel_scale = self.add_weight(name="kernel_scale", shape=scale_shape,
-                                            initializer="ones", trainable=False)
-        if grouped(block_size):
-            self.kernel_zero = self.add_weight(name="kernel_zero", shape=scale_shape,
-                                               initializer="zeros", dtype="int8",
-                                               trainable=False)
-            self.g_idx = self.add_weight(
-                name="g_idx", shape=(input_dim,), dtype="float32", trainable=False,
-                initializer=lambda shape, dtype: jnp.floor_divide(
-                    jnp.arange(input_dim, dtype=dtype), block_size))
+        add_int4_scales(self, scale_shape, block_size, input_dim)
         self._orig_input_dim = input_dim
         self._orig_output_dim = output_dim
 
-    def _float8_build(self):
-        build_float8_variables(self)
-
     # ---- calling --------------------------------------------------------------------------
-    def _finish(self, x, inputs):
-        """LoRA update, bias and activation after the quantized product."""
-        if self.lora_enabled:
-            a, b = self._lora_factors()
-            lora = jnp.matmul(jnp.matmul(inputs, a.value), b.value)
-            x = (x + (self.lora_alpha / self.lora_rank) * lora).astype(self.compute_dtype)
-        if self.bias is not None:
-            x = x + self.bias.value
-        if self.activation is not None:
-            x = self.activation(x)
-        return x
+    def _contract(self, inputs, kernel):
+        return jnp.matmul(inputs, kernel)
 
     def _dequantized_kernel(self, unpacked, kernel_scale, kernel_zero=None, g_idx=None):
         if kernel_zero is None:
@@ -132,22 +98,8 @@ class DenseQuantization(QuantizableMixin):
                 self.kernel_zero.value, self.g_idx.value)
         return self._finish(x, inputs)
 
-    def _float8_call(self, inputs, training=None):
-        x = float8_contract(self, inputs, jnp.matmul, training)
-        return self.activation(x) if self.activation is not None else x
-
     # ---- quantizing -------------------------------------------------------------------------
-    def _quantize(self, mode, config):
-        kernel_shape = tuple(self._kernel.shape)
-        if mode == "float8":
-            self.quantized_build(kernel_shape, mode)
-            return
-        values = self._quantized_kernel(self._kernel.value, mode, config)
-        self._replace_weight("_kernel")
-        self.quantized_build(kernel_shape, mode, config)
-        self._assign_quantized(*values)
-
-    def _quantized_kernel(self, kernel, mode, config):
+    def _quantized_weight(self, kernel, mode, config):
         """`(kernel, scale, zero)` of a float kernel (int4 packed; zero None unless grouped)."""
         if mode == "int8":
             quantizer = QuantizationConfig.weight_quantizer_or_default(
@@ -166,38 +118,10 @@ class DenseQuantization(QuantizableMixin):
             scale = jnp.squeeze(scale, axis=0)
         return q.pack_int4(value, axis=-1)[0], scale, zero
 
-    def _assign_quantized(self, kernel, scale, zero):
-        self._kernel.assign(kernel)
-        self.kernel_scale.assign(scale)
-        if zero is not None:
-            self.kernel_zero.assign(zero)
-
-    def _merged_for_saving(self):
-        mode = self.quantization_mode
-        if mode not in ("int8", "int4"):
-            return super()._merged_for_saving()
-        zero = getattr(self, "kernel_zero", None)
-        if not self.lora_enabled:
-            return {"kernel": self._kernel, "kernel_scale": self.kernel_scale,
-                    "kernel_zero": zero}
-        # Dequantize, merge the LoRA update, quantize again (as Keras writes it).
+    def _dequantized_weight(self):
         unpacked = self._stored_kernel()
-        unpacked = getattr(unpacked, "value", unpacked)
-        float_kernel = self._dequantized_kernel(
-            unpacked, self.kernel_scale.value, zero.value if zero is not None else None,
+        zero = getattr(self, "kernel_zero", None)
+        return self._dequantized_kernel(
+            getattr(unpacked, "value", unpacked), self.kernel_scale.value,
+            zero.value if zero is not None else None,
             self.g_idx.value if zero is not None else None)
-        merged = float_kernel + self._lora_delta()
-        if mode == "int8":
-            value, scale = q.abs_max_quantize(merged, axis=0, to_numpy=True)
-            return {"kernel": value, "kernel_scale": jnp.squeeze(scale, axis=0),
-                    "kernel_zero": None}
-        block_size = getattr(self, "_int4_block_size", None)
-        if grouped(block_size):
-            value, scale, new_zero = q.abs_max_quantize_grouped_with_zero_point(
-                merged, block_size=block_size, to_numpy=True)
-        else:
-            value, scale = q.abs_max_quantize(merged, axis=0, value_range=(-8, 7),
-                                              to_numpy=True)
-            scale, new_zero = jnp.squeeze(scale, axis=0), None
-        return {"kernel": q.pack_int4(value, axis=-1)[0], "kernel_scale": scale,
-                "kernel_zero": new_zero}

@@ -11,10 +11,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from keras_on_jax.layers.core.quantized import (
-    QuantizableMixin,
+    KernelQuantization,
+    add_int4_scales,
     grouped,
-    build_float8_variables,
-    float8_contract,
     int_matmul,
     with_input_gradient,
 )
@@ -94,20 +93,8 @@ def _from_output_layout(scale, steps):
     return scale
 
 
-class EinsumDenseQuantization(QuantizableMixin):
+class EinsumDenseQuantization(KernelQuantization):
     """Quantization of `EinsumDense`."""
-
-    @property
-    def variable_serialization_spec(self):
-        """The variables a file holds for each quantization mode, in Keras 3's order."""
-        return {
-            None: ["kernel", "bias"],
-            "int8": ["kernel", "bias", "kernel_scale"],
-            "int4": ["kernel", "bias", "kernel_scale", "kernel_zero", "g_idx"],
-            "float8": ["kernel", "bias", "inputs_scale", "inputs_amax_history",
-                       "kernel_scale", "kernel_amax_history", "outputs_grad_scale",
-                       "outputs_grad_amax_history"],
-        }
 
     def _set_quantization_info(self):
         if "_qinfo" not in self.__dict__:
@@ -162,31 +149,11 @@ class EinsumDenseQuantization(QuantizableMixin):
                                        initializer="zeros", dtype="int8", trainable=False)
         scale_shape = ((math.ceil(rows / block_size), columns) if grouped(block_size)
                        else (columns,))
-        self.kernel_scale = self.add_weight(name="kernel_scale", shape=scale_shape,
-                                            initializer="ones", trainable=False)
-        if grouped(block_size):
-            self.kernel_zero = self.add_weight(name="kernel_zero", shape=scale_shape,
-                                               initializer="zeros", dtype="int8",
-                                               trainable=False)
-            self.g_idx = self.add_weight(
-                name="g_idx", shape=(rows,), dtype="float32", trainable=False,
-                initializer=lambda shape, dtype: jnp.floor_divide(
-                    jnp.arange(rows, dtype=dtype), block_size))
-
-    def _float8_build(self):
-        build_float8_variables(self)
+        add_int4_scales(self, scale_shape, block_size, rows)
 
     # ---- calling --------------------------------------------------------------------------
-    def _finish(self, x, inputs):
-        if self.lora_enabled:
-            a, b = self._lora_factors()
-            lora = jnp.matmul(jnp.einsum(self.equation, inputs, a.value), b.value)
-            x = (x + (self.lora_alpha / self.lora_rank) * lora).astype(self.compute_dtype)
-        if self.bias is not None:
-            x = x + self.bias.value
-        if self.activation is not None:
-            x = self.activation(x)
-        return x
+    def _contract(self, inputs, kernel):
+        return jnp.einsum(self.equation, inputs, kernel)
 
     def _input_grad(self, float_kernel):
         equation = self._qinfo["grad_equation"]
@@ -240,28 +207,10 @@ class EinsumDenseQuantization(QuantizableMixin):
                                 *consts)
         return self._finish(x, inputs)
 
-    def _float8_call(self, inputs, training=None):
-        x = float8_contract(self, inputs, lambda a, b: jnp.einsum(self.equation, a, b),
-                            training)
-        return self.activation(x) if self.activation is not None else x
-
     # ---- quantizing -------------------------------------------------------------------------
-    def _quantize(self, mode, config):
-        kernel_shape = tuple(self._kernel.shape)
-        if mode == "float8":
-            self.quantized_build(kernel_shape, mode)
-            return
-        self._set_quantization_info()
-        values = self._quantized_kernel(self._kernel.value, mode, config)
-        self._replace_weight("_kernel")
-        self.quantized_build(kernel_shape, mode, config)
-        self._kernel.assign(values[0])
-        self.kernel_scale.assign(values[1])
-        if values[2] is not None:
-            self.kernel_zero.assign(values[2])
-
-    def _quantized_kernel(self, kernel, mode, config):
+    def _quantized_weight(self, kernel, mode, config):
         """`(kernel, scale, zero)` of a float kernel of the original shape."""
+        self._set_quantization_info()
         steps = self._qinfo["kernel"]
         if mode == "int8":
             quantizer = QuantizationConfig.weight_quantizer_or_default(
@@ -279,22 +228,10 @@ class EinsumDenseQuantization(QuantizableMixin):
             scale = jnp.squeeze(scale, axis=0)
         return q.pack_int4(value, axis=-1)[0], scale, zero
 
-    def _merged_for_saving(self):
-        mode = self.quantization_mode
-        if mode not in ("int8", "int4"):
-            return super()._merged_for_saving()
-        zero = getattr(self, "kernel_zero", None)
-        if not self.lora_enabled:
-            return {"kernel": self._kernel, "kernel_scale": self.kernel_scale,
-                    "kernel_zero": zero}
-        if mode == "int8":
-            float_kernel = self._kernel.value / _from_output_layout(
+    def _dequantized_weight(self):
+        if self.quantization_mode == "int8":
+            return self._kernel.value / _from_output_layout(
                 self.kernel_scale.value, self._qinfo["kernel"])
-        else:
-            extra = [zero.value, self.g_idx.value] if zero is not None else []
-            float_kernel = self._int4_float_kernel(self._kernel.value, self.kernel_scale.value,
-                                                   *extra)
-        merged = float_kernel + self._lora_delta()
-        config = Int4QuantizationConfig(block_size=getattr(self, "_int4_block_size", None))
-        value, scale, new_zero = self._quantized_kernel(merged, mode, config)
-        return {"kernel": value, "kernel_scale": scale, "kernel_zero": new_zero}
+        zero = getattr(self, "kernel_zero", None)
+        extra = [zero.value, self.g_idx.value] if zero is not None else []
+        return self._int4_float_kernel(self._kernel.value, self.kernel_scale.value, *extra)

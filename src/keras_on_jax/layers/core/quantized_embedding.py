@@ -7,7 +7,12 @@ import math
 
 import jax.numpy as jnp
 
-from keras_on_jax.layers.core.quantized import QuantizableMixin, grouped, int_matmul
+from keras_on_jax.layers.core.quantized import (
+    QuantizableMixin,
+    add_int4_scales,
+    grouped,
+    int_matmul,
+)
 from keras_on_jax.quantizers import quantizers as q
 from keras_on_jax.quantizers.quantization_config import (
     Int4QuantizationConfig,
@@ -65,33 +70,20 @@ class EmbeddingQuantization(QuantizableMixin):
         self._int4_block_size = block_size
         scale_shape = ((self.input_dim, math.ceil(output_dim / block_size))
                        if grouped(block_size) else (self.input_dim,))
-        self.embeddings_scale = self.add_weight(name="embeddings_scale", shape=scale_shape,
-                                                initializer="ones", trainable=False)
-        if grouped(block_size):
-            self.embeddings_zero = self.add_weight(name="embeddings_zero", shape=scale_shape,
-                                                   initializer="zeros", dtype="int8",
-                                                   trainable=False)
-            self.g_idx = self.add_weight(
-                name="g_idx", shape=(output_dim,), dtype="float32", trainable=False,
-                initializer=lambda shape, dtype: jnp.floor_divide(
-                    jnp.arange(output_dim, dtype=dtype), block_size))
+        add_int4_scales(self, scale_shape, block_size, output_dim)
         self._orig_output_dim = output_dim
 
     # ---- calling --------------------------------------------------------------------------
-    def _with_lora(self, outputs, inputs):
-        if self.lora_enabled:
-            a, b = self._lora_factors()
-            lora = jnp.matmul(jnp.take(a.value, inputs, axis=0), b.value)
-            outputs = (outputs + (self.lora_alpha / self.lora_rank) * lora).astype(
-                self.compute_dtype)
-        return outputs
+    def _contract(self, inputs, table):
+        """The rows of `table` the token ids pick (the LoRA update's first product)."""
+        return jnp.take(table, inputs, axis=0)
 
     def _int8_call(self, inputs, training=None):
         inputs = _indices(inputs)
         scale = jnp.take(self.embeddings_scale.value, inputs, axis=0)
         outputs = jnp.take(self._embeddings.value, inputs, axis=0)
         outputs = outputs.astype(self.compute_dtype) / jnp.expand_dims(scale, -1)
-        return self._with_lora(outputs, inputs)
+        return self._add_lora(outputs, inputs)
 
     def _int4_call(self, inputs, training=None):
         inputs = _indices(inputs)
@@ -104,31 +96,14 @@ class EmbeddingQuantization(QuantizableMixin):
             zero = jnp.take(self.embeddings_zero.value, inputs, axis=0)
             outputs = q.dequantize_with_sz_map(outputs, scale, zero, self.g_idx.value,
                                                group_axis=-1)
-        return self._with_lora(outputs, inputs)
+        return self._add_lora(outputs, inputs)
 
     # ---- quantizing -------------------------------------------------------------------------
-    def _quantize(self, mode, config):
-        values = self._quantized_table(self._embeddings.value, mode, config)
-        self._replace_weight("_embeddings")
-        reverse = self._quantize_reverse(mode, config)
-        self.quantized_build((self.input_dim, self.output_dim), mode, config)
-        self._embeddings.assign(values[0])
-        self.embeddings_scale.assign(values[1])
-        if values[2] is not None:
-            self.embeddings_zero.assign(values[2])
-        for name, value in reverse.items():
-            getattr(self, name).assign(value)
-
-    def _quantize_reverse(self, mode, config):
-        """Quantized values of extra weights, by variable name (ReversibleEmbedding)."""
-        return {}
-
-    def _quantized_table(self, table, mode, config, custom=True):
+    def _quantized_weight(self, table, mode, config):
         """`(table, scale, zero)` per row of `(input_dim, output_dim)`; int4 packed."""
         if mode == "int8":
-            quantizer = q.AbsMaxQuantizer(axis=-1)
-            if custom:
-                quantizer = QuantizationConfig.weight_quantizer_or_default(config, quantizer)
+            quantizer = QuantizationConfig.weight_quantizer_or_default(
+                config, q.AbsMaxQuantizer(axis=-1))
             value, scale = quantizer(table, to_numpy=True)
             return value, jnp.squeeze(scale, axis=-1), None
         block_size = _block_size(config)
@@ -138,14 +113,13 @@ class EmbeddingQuantization(QuantizableMixin):
                 jnp.transpose(table), block_size=block_size, to_numpy=True)
             value, scale, zero = (jnp.transpose(v) for v in (value, scale, zero))
         else:
-            quantizer = q.AbsMaxQuantizer(axis=-1, value_range=(-8, 7), output_dtype="int8")
-            if custom:
-                quantizer = QuantizationConfig.weight_quantizer_or_default(config, quantizer)
+            quantizer = QuantizationConfig.weight_quantizer_or_default(
+                config, q.AbsMaxQuantizer(axis=-1, value_range=(-8, 7), output_dtype="int8"))
             value, scale = quantizer(table, to_numpy=True)
             scale = jnp.squeeze(scale, axis=-1)
         return q.pack_int4(value, axis=-1)[0], scale, zero
 
-    def _float_table(self):
+    def _dequantized_weight(self):
         """The dequantized `(input_dim, output_dim)` table (int modes)."""
         if self.quantization_mode == "int8":
             return (self._embeddings.value.astype(self.compute_dtype)
@@ -157,19 +131,6 @@ class EmbeddingQuantization(QuantizableMixin):
         return q.dequantize_with_sz_map(unpacked, self.embeddings_scale.value,
                                         self.embeddings_zero.value, self.g_idx.value,
                                         group_axis=-1)
-
-    def _merged_for_saving(self):
-        mode = self.quantization_mode
-        if mode not in ("int8", "int4"):
-            return super()._merged_for_saving()
-        zero = getattr(self, "embeddings_zero", None)
-        if not self.lora_enabled:
-            return {"embeddings": self._embeddings, "embeddings_scale": self.embeddings_scale,
-                    "embeddings_zero": zero}
-        merged = self._float_table() + self._lora_delta()
-        config = Int4QuantizationConfig(block_size=getattr(self, "_int4_block_size", None))
-        value, scale, new_zero = self._quantized_table(merged, mode, config, custom=False)
-        return {"embeddings": value, "embeddings_scale": scale, "embeddings_zero": new_zero}
 
 
 class ReversibleEmbeddingQuantization(EmbeddingQuantization):
@@ -266,7 +227,7 @@ class ReversibleEmbeddingQuantization(EmbeddingQuantization):
                                          self.g_idx.value, group_axis=0)
         return self._reverse_logits(jnp.matmul(inputs, table) / inputs_scale)
 
-    def _quantize_reverse(self, mode, config):
+    def _quantize_other_weights(self, mode, config):
         if self.tie_weights:
             return {}
         table = self.reverse_embeddings.value
