@@ -26,6 +26,13 @@ LAYERS = {
     "dense": (lambda lib: lib.layers.Dense(5, activation="relu"), X3, "kernel"),
     "einsum": (lambda lib: lib.layers.EinsumDense("abc,cde->abde", (3, 2, 4), bias_axes="de"),
                X3, "kernel"),
+    # Kernel's last axis contracted: computed with the merged kernel.
+    "einsum_contracted_last": (
+        lambda lib: lib.layers.EinsumDense("abc,dc->abd", (3, 4), bias_axes="d"), X3, "kernel"),
+    "einsum_ellipsis": (lambda lib: lib.layers.EinsumDense("...b,bc->...c", 5), X3, "kernel"),
+    "einsum_multi_axis_in": (  # attention's output projection
+        lambda lib: lib.layers.EinsumDense("abcd,cde->abe", (3, 4)),
+        X3.reshape(2, 3, 3, 2), "kernel"),
     "embedding": (lambda lib: lib.layers.Embedding(9, 4), IDS, "embeddings"),
     "reversible": (lambda lib: lib.layers.ReversibleEmbedding(9, 4), IDS, "embeddings"),
     "conv2d": (lambda lib: lib.layers.Conv2D(4, 3), IMG, "kernel"),

@@ -84,8 +84,10 @@ class Dense(DenseQuantization, LoRAMixin, Layer):
         return self._lora_merged(self._stored_kernel())
 
     def call(self, inputs, training=None):
-        kernel = self._lora_merged(self._kernel)
-        x = jnp.matmul(inputs, getattr(kernel, "value", kernel))
+        if self.lora_enabled:
+            x = self._lora_einsum("...i,ij->...j", inputs, self._kernel)
+        else:
+            x = jnp.matmul(inputs, self._kernel.value)
         if self.bias is not None:
             x = x + self.bias.value
         if self.activation is not None:

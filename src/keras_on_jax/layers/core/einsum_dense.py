@@ -104,8 +104,7 @@ class EinsumDense(EinsumDenseQuantization, LoRAMixin, Layer):
         return tuple(full_output_shape)
 
     def call(self, inputs, training=None):
-        kernel = self._lora_merged(self._kernel)
-        x = jnp.einsum(self.equation, inputs, getattr(kernel, "value", kernel))
+        x = self._lora_einsum(self.equation, inputs, self._kernel)
         if self.bias is not None:
             x = x + self.bias.value
         if self.activation is not None:

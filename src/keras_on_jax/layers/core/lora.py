@@ -4,6 +4,10 @@
 factors `A` (`W.shape[:-1] + (rank,)`) and `B` (`(rank, W.shape[-1])`); the layer then
 computes with `W + (lora_alpha / rank) * A @ B`. Files hold the merged weight, as Keras 3
 writes them: the factors are merged at save time and start from zero after a load.
+
+`Dense` and `EinsumDense` compute `x W + s (x A) B` rather than `x (W + s A B)`: the same
+values, but training then never forms the full-size gradient `x^T dy` of the merged
+weight (the base is frozen; only the rank-`r` factors' small gradients are needed).
 """
 
 from __future__ import annotations
@@ -87,6 +91,20 @@ class LoRAMixin:
         value = base.value if hasattr(base, "value") else base
         return jnp.add(value, self._lora_delta()).astype(self.compute_dtype)
 
+    def _lora_einsum(self, equation, inputs, base):
+        """`einsum(equation, inputs, W + s A @ B)` as `einsum(inputs, W) + s (inputs A) B`
+        when the base weight's last axis is an output axis (else merged first)."""
+        split = _low_rank_equations(equation) if self.lora_enabled else None
+        if split is None:
+            kernel = self._lora_merged(base)
+            return jnp.einsum(equation, inputs, getattr(kernel, "value", kernel))
+        to_rank, from_rank = split
+        a, b = (f.value.astype(self.compute_dtype) for f in self._lora_factors())
+        scale = jnp.asarray(self.lora_alpha / self.lora_rank, self.compute_dtype)
+        low = jnp.einsum(to_rank, inputs, a)
+        return (jnp.einsum(equation, inputs, base.value)
+                + scale * jnp.einsum(from_rank, low, b))
+
     def _reset_lora(self):
         """After loading a merged weight, the update starts from zero (as Keras)."""
         if self.lora_enabled:
@@ -97,3 +115,17 @@ class LoRAMixin:
         if not self.lora_rank:
             return {}
         return {"lora_rank": self.lora_rank, "lora_alpha": self.lora_alpha}
+
+
+def _low_rank_equations(equation):
+    """For `"in,kernel->out"` whose kernel's last axis `k` is one output axis: the equations
+    of `inputs x A` (`k` becomes the rank axis `r`) and of `(inputs x A) x B`; else None."""
+    inputs, rest = equation.split(",")
+    kernel, out = rest.split("->")
+    k = kernel[-1:]
+    if not k.isalpha() or kernel.count(k) != 1 or out.count(k) != 1 or k in inputs:
+        return None
+    r = next(c for c in "zyxwvutsrqponmlkjihgfedcbaZYXWVUTSRQPONMLKJIHGFEDCBA"
+             if c not in equation)
+    low = out.replace(k, r)
+    return f"{inputs},{kernel[:-1]}{r}->{low}", f"{low},{r}{k}->{out}"
