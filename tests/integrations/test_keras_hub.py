@@ -27,6 +27,11 @@ PARTS = ["byte_pair_tokenizer", "word_piece_tokenizer", "sentence_piece_tokenize
 def _env(runner):
     env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
     env["JAX_PLATFORMS"] = "cpu"
+    # Tiny models: compiling dominates both sides' time, and XLA's cheaper code generation
+    # halves it (the numbers agree within the tolerances either way).
+    env["XLA_FLAGS"] = " ".join(filter(None, [
+        env.get("XLA_FLAGS"), "--xla_backend_optimization_level=0",
+        "--xla_llvm_disable_expensive_passes=true"]))
     if not runner:
         env["KERAS_BACKEND"] = "jax"
     return env
@@ -110,19 +115,23 @@ WRITTEN_HERE = ["gpt2", "gemma", "gpt2_lora", "bert_text_classifier"]
 
 def test_presets_move_both_ways_and_models_run_and_train_as_keras(tmp_path):
     """Presets written by real Keras 3 + KerasHub load here with `from_preset`: GPT-2,
-    Llama and Gemma causal LMs generate the same tokens (greedy, beam) and predict and fit
-    on raw strings with the same numbers, as does a BERT text classifier on raw sentence
-    pairs; three more backbones and ResNet / ViT image classifiers give the same outputs and
-    losses; LoRA factors trained here load there and back. Presets and `.lora.h5` files
-    saved here load in real Keras 3 + KerasHub with the same results."""
+    Llama and Gemma causal LMs generate the same tokens (greedy; GPT-2 also with stop
+    tokens and beam search) and predict and fit on raw strings with the same numbers, as
+    does a BERT text classifier on raw sentence pairs; Mistral and OPT backbones and ResNet /
+    ViT image classifiers give the same outputs and losses; LoRA factors trained here load
+    there and back. Presets and `.lora.h5` files saved here load in real Keras 3 + KerasHub
+    with the same outputs and greedy tokens."""
     keras_dir, our_dir = tmp_path / "by_keras", tmp_path / "by_keras_on_jax"
     only = ",".join(WRITTEN_HERE)
+    # Keras's side takes most of the time: Keras checks the presets written here while it
+    # is still writing its own.
     ref_write = _start([PRESETS_SCRIPT, "write", keras_dir], runner=False)
-    our_write = _start([PRESETS_SCRIPT, "write", our_dir, only], runner=True)
-    ref, written_here = _result(ref_write, "Keras 3"), _result(our_write, "keras_on_jax")
-    our_read = _start([PRESETS_SCRIPT, "read", keras_dir], runner=True)
-    ref_read = _start([PRESETS_SCRIPT, "read", our_dir, only], runner=False)
-    ours, read_by_keras = _result(our_read, "keras_on_jax"), _result(ref_read, "Keras 3")
+    written_here = _result(_start([PRESETS_SCRIPT, "write", our_dir, only], runner=True),
+                           "keras_on_jax")
+    ref_check = _start([PRESETS_SCRIPT, "check", our_dir, only], runner=False)
+    ref = _result(ref_write, "Keras 3")
+    ours = _result(_start([PRESETS_SCRIPT, "read", keras_dir], runner=True), "keras_on_jax")
+    read_by_keras = _result(ref_check, "Keras 3")
     assert sorted(ref) == ["backbones", "bert_text_classifier", "gemma", "gpt2", "gpt2_lora",
                            "llama", "resnet_classifier", "vit_classifier"]
     for theirs, mine, where in ((ref, ours, "Keras -> here"),
@@ -133,6 +142,10 @@ def test_presets_move_both_ways_and_models_run_and_train_as_keras(tmp_path):
             expected = theirs[part]
             if part == "gpt2_lora":  # only the writer trains (and reports losses)
                 expected = {k: v for k, v in expected.items() if k != "loss"}
+            if mine is read_by_keras:  # Keras's `check`: outputs and greedy tokens only
+                checked = ({"greedy", "logits"}, {"predict"}, {"trainable", "logits"})
+                assert set(mine[part]) in checked, f"{where} {part}: {sorted(mine[part])}"
+                expected = {k: expected[k] for k in mine[part]}
             _assert_same(mine[part], expected, f"{where} {part}")
     assert sorted(read_by_keras) == sorted(WRITTEN_HERE)
     for part in ("gpt2", "llama", "gemma", "resnet_classifier", "vit_classifier",
