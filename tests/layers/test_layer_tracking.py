@@ -6,6 +6,7 @@ reaches; and the order of `_flatten_layers`."""
 
 import keras
 import numpy as np
+import pytest
 
 import keras_on_jax as kj
 
@@ -123,3 +124,57 @@ def test_direct_builds_multi_argument_builds_and_call_only_sublayers_as_keras(tm
     x = [np.random.default_rng(i).standard_normal((2, 2, 3)).astype("float32") for i in (0, 1)]
     np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0),
                                rtol=1e-5, atol=1e-6)
+
+
+def _pair_head_class(lib):
+    class PairHead(lib.layers.Layer):
+        """Two tensor arguments and `compute_output_shape` of both shapes (KerasHub's
+        CLIPHead)."""
+
+        def call(self, image_embedding, text_embedding):
+            logits = lib.ops.matmul(text_embedding, lib.ops.transpose(image_embedding))
+            return lib.ops.transpose(logits), logits
+
+        def compute_output_shape(self, image_embedding_shape, text_embedding_shape):
+            return ((image_embedding_shape[0], text_embedding_shape[0]),
+                    (text_embedding_shape[0], image_embedding_shape[0]))
+
+    return PairHead
+
+
+def test_multi_argument_compute_output_shape_as_keras():
+    shapes = []
+    for lib in (kj, keras):
+        images, texts = lib.Input((4,), batch_size=3), lib.Input((4,), batch_size=5)
+        outputs = _pair_head_class(lib)()(images, texts)
+        shapes.append([tuple(t.shape) for t in outputs])
+        model = lib.Model([images, texts], outputs)
+        x = [np.ones((3, 4), "float32"), np.ones((5, 4), "float32")]
+        assert [np.shape(y) for y in model(x)] == [(3, 5), (5, 3)]
+    assert shapes[0] == shapes[1] == [(3, 5), (5, 3)]
+
+    class Bad(kj.layers.Layer):
+        def call(self, a, b):
+            return a
+
+        def compute_output_shape(self, a_shape, c_shape):
+            return a_shape
+
+    with pytest.raises(ValueError, match="`compute_output_shape\\(\\)` argument `c_shape`"):
+        Bad()(kj.Input((2,)), kj.Input((2,)))
+
+
+def test_attention_subclass_builds_with_keras_sublayer_kwargs():
+    # KerasHub's Whisper attention rebuilds MHA's projections with Keras's helper.
+    kwargs = {}
+    for lib in (kj, keras):
+        mha = lib.layers.MultiHeadAttention(2, 4, kernel_regularizer="l2",
+                                            kernel_initializer="ones", dtype="float16")
+        kwargs[lib] = mha._get_common_kwargs_for_sublayer()
+        assert kwargs[lib]["kernel_initializer"] is not mha._kernel_initializer
+    ours, theirs = kwargs[kj], kwargs[keras]
+    assert sorted(ours) == sorted(theirs)
+    assert ours["dtype"].name == theirs["dtype"].name == "float16"
+    for key in ("kernel_initializer", "bias_initializer", "kernel_regularizer"):
+        assert type(ours[key]).__name__ == type(theirs[key]).__name__
+        assert ours[key].get_config() == theirs[key].get_config()

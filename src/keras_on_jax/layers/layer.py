@@ -851,10 +851,16 @@ class Layer(Operation, nnx.Module, pytree=False):
         """Infer output KerasTensors: `compute_output_shape` when defined, else by tracing."""
         first = args[0] if args else next(iter(kwargs.values()))
         if _overrides(type(self), "compute_output_shape"):
-            shapes = _map_structure(lambda x: _shape_of(x) if x is not None else None, first)
-            if isinstance(first, dict):
-                shapes = {k: _shape_of(v) for k, v in first.items()}
-            out_shape = self.compute_output_shape(shapes)
+            # `compute_output_shape(self, foo_shape, bar_shape)`: shapes of `call`'s foo, bar.
+            shapes_dict = _build_shapes_dict(self, args, kwargs, self.compute_output_shape)
+            if shapes_dict is not None:
+                out_shape = self.compute_output_shape(**shapes_dict)
+            else:
+                shapes = _map_structure(lambda x: _shape_of(x) if x is not None else None,
+                                        first)
+                if isinstance(first, dict):
+                    shapes = {k: _shape_of(v) for k, v in first.items()}
+                out_shape = self.compute_output_shape(shapes)
             dtype = self.compute_dtype
             if _is_shape(out_shape):
                 return KerasTensor(out_shape, dtype=dtype)
@@ -1064,24 +1070,26 @@ def _map_shapes(structure, fn):
     return structure
 
 
-def _build_shapes_dict(layer, args, kwargs):
-    """For a `build` with several arguments (`build(self, decoder_sequence_shape,
-    encoder_sequence_shape)`), Keras 3's keyword shapes: each `<name>_shape` is the shape
-    of `call`'s tensor argument `<name>` (left out when not given). None for a one-argument
-    `build`, which gets the first argument's shape."""
-    names = [n for n, p in inspect.signature(layer.build).parameters.items()
+def _build_shapes_dict(layer, args, kwargs, target=None):
+    """For a `build` (or `compute_output_shape`, `target`) with several arguments
+    (`build(self, decoder_sequence_shape, encoder_sequence_shape)`), Keras 3's keyword
+    shapes: each `<name>_shape` is the shape of `call`'s tensor argument `<name>` (left out
+    when not given). None for a one-argument method, which gets the first argument's shape."""
+    target = layer.build if target is None else target
+    names = [n for n, p in inspect.signature(target).parameters.items()
              if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
     if len(names) <= 1:
         return None
     call_args = layer._call_signature.bind_partial(*args, **kwargs).arguments
+    method = target.__name__
     shapes = {}
     for name in names:
         if not name.endswith("_shape") or name[:-len("_shape")] not in layer._call_signature.parameters:
             raise ValueError(
-                "For a `build()` method with more than one argument, all arguments should "
-                "have a `_shape` suffix and match an argument from `call()`. E.g. "
-                f"`build(self, foo_shape, bar_shape)` For layer '{type(layer).__name__}', "
-                f"received `build()` argument `{name}`, which does not match a `call()` "
+                f"For a `{method}()` method with more than one argument, all arguments "
+                "should have a `_shape` suffix and match an argument from `call()`. E.g. "
+                f"`{method}(self, foo_shape, bar_shape)` For layer '{type(layer).__name__}', "
+                f"received `{method}()` argument `{name}`, which does not match a `call()` "
                 "argument."
             )
         value = call_args.get(name[:-len("_shape")])

@@ -306,7 +306,7 @@ class MultiHeadAttention(_AttentionBase):
         })
         return config
 
-    def _sub(self):
+    def _get_common_kwargs_for_sublayer(self):  # Keras's name: subclasses call it
         return self._common_sublayer_kwargs(self._kernel_initializer, self._bias_initializer)
 
     def build(self, query_shape, value_shape=None, key_shape=None):
@@ -324,7 +324,7 @@ class MultiHeadAttention(_AttentionBase):
             eq, bias_axes, out_rank = _build_proj_equation(rank - 1, bound_dims=1, output_dims=2)
             layer = EinsumDense(eq, output_shape=_get_output_shape(out_rank - 1, dims),
                                 bias_axes=bias_axes if self._use_bias else None, name=name,
-                                **extra, **self._sub())
+                                **extra, **self._get_common_kwargs_for_sublayer())
             with scopes.NameScope(name):
                 layer.build(shape)
             layer.built = True
@@ -345,7 +345,7 @@ class MultiHeadAttention(_AttentionBase):
         self._output_dense = EinsumDense(
             eq, output_shape=_get_output_shape(out_rank - 1, output_shape),
             bias_axes=bias_axes if self._use_bias else None, name="attention_output",
-            **self._sub())
+            **self._get_common_kwargs_for_sublayer())
         dense_in = list(self._query_dense.compute_output_shape(query_shape))
         dense_in[-1] = self._value_dim
         with scopes.NameScope("attention_output"):
