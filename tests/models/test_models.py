@@ -222,3 +222,25 @@ def test_layer_made_frozen_has_frozen_weights_until_unfrozen():
     np.testing.assert_array_equal(model.layers[0].kernel.numpy(), frozen)
     model.layers[0].trainable = True
     assert len(model.trainable_weights) == 4
+
+
+def test_dict_outputs_keep_their_key_order_as_keras():
+    # Keras 3 returns a model's output dict in the order it was built with (KerasHub's
+    # CLIP backbone: vision_logits, then text_logits); `predict` sorts it, as Keras does.
+    import keras
+
+    x = np.ones((4, 2), "float32")
+    orders = []
+    for lib in (kj, keras):
+        inputs = lib.Input((2,))
+        outputs = {"zeta": lib.layers.Dense(1)(inputs),
+                   "alpha": {"y": lib.layers.Dense(2)(inputs), "b": inputs},
+                   "mid": [lib.layers.Dense(3)(inputs)]}
+        model = lib.Model(inputs, outputs)
+        out = model(x)
+        spec = model.compute_output_spec(lib.KerasTensor((4, 2)))
+        predicted = model.predict(x, verbose=0)
+        orders.append((list(out), list(out["alpha"]), list(spec), list(predicted),
+                       list(predicted["alpha"]), type(predicted["mid"]).__name__))
+    assert orders[0] == orders[1]
+    assert orders[0][0] == ["zeta", "alpha", "mid"] and orders[0][1] == ["y", "b"]

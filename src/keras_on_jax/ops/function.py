@@ -29,9 +29,22 @@ def flatten(structure):
 
 def structure_like(structure, flat):
     """Rebuild `structure` (lists/tuples/dicts of KerasTensors) from `flat`, in the
-    order `jax.tree` flattens it (dict keys sorted) — the order of every flat list here."""
+    order `jax.tree` flattens it (dict keys sorted) — the order of every flat list here.
+    Dicts come back with `structure`'s key order, as Keras 3 returns them."""
+    flat = list(flat)
+    if isinstance(structure, KerasTensor):
+        return flat[0]
     treedef = jax.tree.structure(structure, is_leaf=lambda x: isinstance(x, KerasTensor))
-    return jax.tree.unflatten(treedef, list(flat))
+    return _keys_ordered_as(structure, jax.tree.unflatten(treedef, flat))
+
+
+def _keys_ordered_as(structure, value):
+    if isinstance(structure, dict):
+        return {k: _keys_ordered_as(structure[k], value[k]) for k in structure}
+    if isinstance(structure, (list, tuple)) and isinstance(value, (list, tuple)):
+        items = [_keys_ordered_as(s, v) for s, v in zip(structure, value)]
+        return type(value)(*items) if hasattr(value, "_fields") else type(value)(items)
+    return value
 
 
 def fill_in(structure, values):

@@ -409,7 +409,7 @@ class Trainer:
             with scopes.StepTracingScope(), _step_data(data) as data:
                 # `_step_data`: a padded batch (TPUStrategy) knows its real rows.
                 logs, new_state = _one_step(state, data)
-            if isinstance(logs, dict):
+            if isinstance(logs, dict) and kind != "predict":  # predict: outputs, as they nest
                 # `{m.name: m.result() for m in self.metrics}` holds the compiled metrics'
                 # dict: its entries are logs of their own (Keras's `pythonify_logs`).
                 logs = flatten_logs(logs)
