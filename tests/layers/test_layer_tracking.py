@@ -165,12 +165,15 @@ def test_multi_argument_compute_output_shape_as_keras():
 
 
 def test_attention_subclass_builds_with_keras_sublayer_kwargs():
-    # KerasHub's Whisper attention rebuilds MHA's projections with Keras's helper.
+    # KerasHub's Whisper attention rebuilds MHA's projections with Keras's helper; XLNet's
+    # reads MHA's private attributes of the same names.
     kwargs = {}
     for lib in (kj, keras):
         mha = lib.layers.MultiHeadAttention(2, 4, kernel_regularizer="l2",
                                             kernel_initializer="ones", dtype="float16")
         kwargs[lib] = mha._get_common_kwargs_for_sublayer()
+        assert type(mha._kernel_regularizer).__name__ == "L2"
+        assert mha._bias_regularizer is mha._kernel_constraint is mha._bias_constraint is None
         assert kwargs[lib]["kernel_initializer"] is not mha._kernel_initializer
     ours, theirs = kwargs[kj], kwargs[keras]
     assert sorted(ours) == sorted(theirs)

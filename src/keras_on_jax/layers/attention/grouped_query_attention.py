@@ -64,10 +64,10 @@ class GroupedQueryAttention(_AttentionBase):
         self._flash_attention = flash_attention
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
-        self._kernel_regularizer_ = regularizers.get(kernel_regularizer)
-        self._bias_regularizer_ = regularizers.get(bias_regularizer)
-        self._kernel_constraint_ = constraints.get(kernel_constraint)
-        self._bias_constraint_ = constraints.get(bias_constraint)
+        self._kernel_regularizer = regularizers.get(kernel_regularizer)
+        self._bias_regularizer = regularizers.get(bias_regularizer)
+        self._kernel_constraint = constraints.get(kernel_constraint)
+        self._bias_constraint = constraints.get(bias_constraint)
         self.seed = seed
         self._inverse_sqrt_head_dim = 1.0 / math.sqrt(float(self.head_dim))
 
@@ -200,11 +200,11 @@ class GroupedQueryAttention(_AttentionBase):
             "dropout": self.dropout,
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
             "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self._kernel_regularizer_),
-            "bias_regularizer": regularizers.serialize(self._bias_regularizer_),
+            "kernel_regularizer": regularizers.serialize(self._kernel_regularizer),
+            "bias_regularizer": regularizers.serialize(self._bias_regularizer),
             "activity_regularizer": regularizers.serialize(self._activity_regularizer),
-            "kernel_constraint": constraints.serialize(self._kernel_constraint_),
-            "bias_constraint": constraints.serialize(self._bias_constraint_),
+            "kernel_constraint": constraints.serialize(self._kernel_constraint),
+            "bias_constraint": constraints.serialize(self._bias_constraint),
             "seed": self.seed,
         })
         return config

@@ -146,12 +146,12 @@ class _AttentionBase(Layer):
 
     def _common_sublayer_kwargs(self, kernel_initializer, bias_initializer):
         return dict(
-            kernel_regularizer=self._kernel_regularizer_,
-            bias_regularizer=self._bias_regularizer_,
+            kernel_regularizer=self._kernel_regularizer,
+            bias_regularizer=self._bias_regularizer,
             activity_regularizer=getattr(self, "_sublayer_activity_regularizer",
                                          self._activity_regularizer),
-            kernel_constraint=self._kernel_constraint_,
-            bias_constraint=self._bias_constraint_,
+            kernel_constraint=self._kernel_constraint,
+            bias_constraint=self._bias_constraint,
             dtype=self.dtype_policy,
             kernel_initializer=type(kernel_initializer).from_config(kernel_initializer.get_config()),
             bias_initializer=type(bias_initializer).from_config(bias_initializer.get_config()),
@@ -251,10 +251,10 @@ class MultiHeadAttention(_AttentionBase):
         self._flash_attention = flash_attention
         self._kernel_initializer = initializers.get(kernel_initializer)
         self._bias_initializer = initializers.get(bias_initializer)
-        self._kernel_regularizer_ = regularizers.get(kernel_regularizer)
-        self._bias_regularizer_ = regularizers.get(bias_regularizer)
-        self._kernel_constraint_ = constraints.get(kernel_constraint)
-        self._bias_constraint_ = constraints.get(bias_constraint)
+        self._kernel_regularizer = regularizers.get(kernel_regularizer)
+        self._bias_regularizer = regularizers.get(bias_regularizer)
+        self._kernel_constraint = constraints.get(kernel_constraint)
+        self._bias_constraint = constraints.get(bias_constraint)
         if isinstance(attention_axes, int):
             attention_axes = (attention_axes,)
         elif attention_axes and not isinstance(attention_axes, (list, tuple)):
@@ -297,11 +297,11 @@ class MultiHeadAttention(_AttentionBase):
             "sliding_window": self._sliding_window,
             "kernel_initializer": initializers.serialize(self._kernel_initializer),
             "bias_initializer": initializers.serialize(self._bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self._kernel_regularizer_),
-            "bias_regularizer": regularizers.serialize(self._bias_regularizer_),
+            "kernel_regularizer": regularizers.serialize(self._kernel_regularizer),
+            "bias_regularizer": regularizers.serialize(self._bias_regularizer),
             "activity_regularizer": regularizers.serialize(self._sublayer_activity_regularizer),
-            "kernel_constraint": constraints.serialize(self._kernel_constraint_),
-            "bias_constraint": constraints.serialize(self._bias_constraint_),
+            "kernel_constraint": constraints.serialize(self._kernel_constraint),
+            "bias_constraint": constraints.serialize(self._bias_constraint),
             "seed": self.seed,
         })
         return config
