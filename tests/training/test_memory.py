@@ -45,7 +45,7 @@ def test_clear_session_resets_names():
 
 
 _SCRIPT = textwrap.dedent("""
-    import gc, sys
+    import ctypes, gc, sys
     sys.path.insert(0, sys.argv[1])
     import numpy as np
     import keras_on_jax as keras
@@ -53,6 +53,7 @@ _SCRIPT = textwrap.dedent("""
 
     x = np.random.default_rng(0).standard_normal((64, 8)).astype("float32")
     y = x[:, :1] * 2
+    libc = ctypes.CDLL("libc.so.6")
     samples = []
     for i in range(int(sys.argv[2])):
         model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(16, activation="relu"),
@@ -62,6 +63,9 @@ _SCRIPT = textwrap.dedent("""
         del model
         keras.backend.clear_session()
         gc.collect()
+        # Hand freed heap pages back before sampling: RSS then counts what live objects hold,
+        # not what glibc keeps cached (that varies with thread timing under CPU contention).
+        libc.malloc_trim(0)
         samples.append(rss_mb())
     print("RSS", " ".join(f"{s:.1f}" for s in samples))
 """)
