@@ -10,7 +10,6 @@ here with it (what they compute; training them was compared the other way).
 Usage: python keras_hub_presets_script.py write|read|check WORK_DIR [PART,PART,...]
 """
 
-import io
 import json
 import os
 import sys
@@ -19,14 +18,10 @@ import traceback
 import keras
 import keras_hub
 import numpy as np
-import sentencepiece
+from keras_hub_fixtures import BPE_MERGES, BPE_VOCAB, SENTENCES, sentencepiece_proto
 
 MODE, WORK = sys.argv[1], sys.argv[2]
 FULL = MODE != "check"
-BPE_VOCAB = {"<|endoftext|>": 0, "a": 1, "b": 2, "c": 3, "Ġ": 4, "ab": 5, "Ġa": 6, "Ġab": 7,
-             "abc": 8, "Ġc": 9}
-BPE_MERGES = ["a b", "Ġ a", "Ġa b", "ab c", "Ġ c"]
-SENTENCES = ["the quick brown fox jumps", "over the lazy dog", "the dog sleeps"]
 
 
 def gpt2():
@@ -36,17 +31,6 @@ def gpt2():
         max_sequence_length=8, dropout=0.0)
     preprocessor = keras_hub.models.GPT2CausalLMPreprocessor(tokenizer, sequence_length=8)
     return keras_hub.models.GPT2CausalLM(backbone=backbone, preprocessor=preprocessor)
-
-
-def sentencepiece_proto(pad, bos, eos, *extra):
-    """A tiny word-level SentencePiece model, trained offline."""
-    proto = io.BytesIO()
-    sentencepiece.SentencePieceTrainer.train(
-        sentence_iterator=iter(SENTENCES * 5), model_writer=proto, vocab_size=30,
-        hard_vocab_limit=False, model_type="word", pad_id=0, bos_id=1, eos_id=2, unk_id=3,
-        pad_piece=pad, bos_piece=bos, eos_piece=eos, unk_piece="<unk>",
-        user_defined_symbols=list(extra), num_threads=1, minloglevel=3)
-    return proto.getvalue()
 
 
 def llama():
