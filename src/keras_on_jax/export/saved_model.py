@@ -9,6 +9,7 @@ the `serving_default` signature. `tf.saved_model.load(path).serve(x)` runs it.
 
 from __future__ import annotations
 
+import importlib
 import inspect
 
 import jax
@@ -18,8 +19,10 @@ from keras_on_jax.export import signatures
 
 
 def import_tensorflow():
+    # Imported only here, when a SavedModel is asked for (src/ never imports TensorFlow at
+    # import time).
     try:
-        import tensorflow as tf
+        tf = importlib.import_module("tensorflow")
     except ImportError as e:
         raise ImportError(
             "Exporting a TensorFlow SavedModel (format='tf_saved_model') needs TensorFlow "
