@@ -322,7 +322,9 @@ def test_op_node_that_cannot_be_converted_is_named(tmp_path):
     assert re.search(r"has no conversion for the JAX primitive 'pure_callback', used by op "
                      r"'pipeline/host_op' \(HostOp\)\.", str(info.value))
 
-    # A primitive jax2onnx converts only in some cases: its error, and the op node.
+    # A primitive jax2onnx converts only in some cases: its error, and the op node (named
+    # automatically, so counted from a fresh session: `qr`, not `qr_3` after other tests).
+    keras.utils.clear_session()
     inputs = keras.Input((4,))
     r = ops.qr(ops.reshape(keras.layers.Dense(4)(inputs), (-1, 2, 2)))[1]
     model = keras.Model(inputs, ops.reshape(r, (-1, 4)), name="factor")
