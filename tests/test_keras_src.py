@@ -3,15 +3,13 @@ resolves (as `keras_on_jax.src.<path>`, and as `keras.src.<path>` under the runn
 this package's implementation, and that implementation works as Keras 3's does."""
 
 import importlib
-import os
-import subprocess
-import sys
 import textwrap
 
 import h5py
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from runner_utils import run_script
 
 import keras_on_jax as kj
 from keras_on_jax import _keras_src
@@ -269,11 +267,6 @@ RUNNER_SCRIPT = textwrap.dedent("""
 
 
 def test_runner_resolves_every_listed_path_as_keras_src(tmp_path):
-    script = tmp_path / "compat.py"
-    script.write_text(RUNNER_SCRIPT)
-    env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
-    env["JAX_PLATFORMS"] = "cpu"
-    out = subprocess.run([sys.executable, "-m", "keras_on_jax", str(script)],
-                         capture_output=True, text=True, timeout=300, env=env)
+    out = run_script(tmp_path, "compat.py", RUNNER_SCRIPT)
     assert out.returncode == 0, out.stderr[-3000:]
     assert f"RESOLVED {len(_keras_src.TABLE)}" in out.stdout

@@ -1,11 +1,9 @@
 """The real keras-tuner package, unchanged, tunes keras_on_jax models via the drop-in runner."""
 
-import os
-import subprocess
-import sys
 import textwrap
 
 import pytest
+from runner_utils import run_script
 
 pytest.importorskip("keras_tuner")
 
@@ -57,13 +55,7 @@ TUNE_SCRIPT = textwrap.dedent('''
 
 @pytest.mark.parametrize("tuner", ["RandomSearch", "Hyperband", "BayesianOptimization"])
 def test_keras_tuner_unchanged_via_runner(tmp_path, tuner):
-    script = tmp_path / "tune.py"
-    script.write_text(TUNE_SCRIPT)
-    env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
-    env["JAX_PLATFORMS"] = "cpu"
-    out = subprocess.run(
-        [sys.executable, "-m", "keras_on_jax", str(script), str(tmp_path / "runs"), tuner],
-        capture_output=True, text=True, timeout=300, env=env)
+    out = run_script(tmp_path, "tune.py", TUNE_SCRIPT, str(tmp_path / "runs"), tuner)
     assert out.returncode == 0, out.stderr[-3000:]
     assert f"TUNED {tuner}" in out.stdout
 
@@ -94,12 +86,7 @@ COMPAT_SCRIPT = textwrap.dedent('''
 
 
 def test_runner_exposes_what_keras_tuner_imports(tmp_path):
-    script = tmp_path / "compat.py"
-    script.write_text(COMPAT_SCRIPT)
-    env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
-    env["JAX_PLATFORMS"] = "cpu"
-    out = subprocess.run([sys.executable, "-m", "keras_on_jax", str(script)],
-                         capture_output=True, text=True, timeout=300, env=env)
+    out = run_script(tmp_path, "compat.py", COMPAT_SCRIPT)
     assert out.returncode == 0, out.stderr[-3000:]
     assert "COMPAT OK" in out.stdout
     assert "IMPORT-ERROR ModuleNotFoundError" in out.stdout
